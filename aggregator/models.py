@@ -1,0 +1,259 @@
+"""The typed values that cross the pipeline's stage boundaries.
+
+config → fetch → parse → decide → store: each stage takes and returns these
+frozen dataclasses, so a stage can be read, tested and replaced on its own.
+All datetimes are timezone-aware and in UTC once they leave the parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+# --- config -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    slug: str
+    title: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    interval: timedelta = timedelta(minutes=15)
+    timezone: str = "Asia/Taipei"
+    base_url: str = "http://127.0.0.1:8000"
+    allow_private_addresses: bool = False
+    retention_days: int = 365
+    websub_hub: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    url: str
+    categories: tuple[str, ...]
+    interval: timedelta
+    timezone: str
+    title: str | None = None
+    enabled: bool = True
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    name: str
+    query: str
+    categories: tuple[str, ...] = ()
+    webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str
+    settings: Settings
+    categories: Mapping[str, Category]
+    sources: tuple[Source, ...]
+    watches: tuple[Watch, ...] = ()
+
+
+# --- fetch ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the last successful response told us, sent back as a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+FetchStatus = Literal["ok", "not_modified", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    source_id: str
+    url: str  # the final URL, after redirects
+    status: FetchStatus
+    fetched_at: datetime
+    elapsed_ms: int
+    http_status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None  # the Content-Type header as sent
+    validators: Validators = field(default_factory=Validators)
+    error: str | None = None  # words a person can act on
+    retry_after: datetime | None = None  # from Retry-After on 429/503
+
+
+# --- parse ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One item of a feed, cleaned: text fields are plain text, HTML is sanitised."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str  # sanitised HTML
+    content: str  # sanitised HTML; the summary when the feed has no full content
+    published: datetime | None  # UTC; None when the feed gives no date
+    updated: datetime | None
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    entries: tuple[ParsedEntry, ...]
+
+
+# --- decide -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One source's report of a story: what decide hands the store to write."""
+
+    source_id: str
+    identity: str  # stable within the source: guid, else link, else a content hash
+    title: str
+    link: str | None
+    canonical_link: str | None  # link without tracking parameters, for cross-source matching
+    summary: str
+    content: str
+    published: datetime  # never None: first-seen when the feed gives no date
+    updated: datetime
+    content_hash: str  # of the normalised title and content: churn-insensitive
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownReport:
+    """What the store already holds for one identity of one source."""
+
+    identity: str
+    content_hash: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """Everything one poll of one source writes, applied in one transaction."""
+
+    source_id: str
+    new: tuple[Report, ...]
+    changed: tuple[Report, ...]
+    unchanged: int
+
+
+# --- store (read side) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """One report attached to a stored entry, as the contract's `sources` lists it."""
+
+    source_id: str
+    source_title: str
+    title: str
+    link: str | None
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    id: str  # public, stable: never changes once the entry exists
+    title: str
+    link: str | None
+    summary: str
+    content: str
+    published: datetime
+    updated: datetime
+    categories: tuple[str, ...]
+    reports: tuple[SourceReport, ...]  # the first is the one shown
+
+
+SourceStatus = Literal["ok", "failing", "never"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    id: str
+    title: str
+    url: str
+    categories: tuple[str, ...]
+    status: SourceStatus
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    failures: int
+    entries: int
+    next_poll: datetime | None
+
+
+# --- poll bookkeeping (between scheduler, decide and store) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between polls."""
+
+    source_id: str
+    validators: Validators
+    body_hash: str | None  # sha256 of the last body parsed: an identical body skips the parse
+    failures: int  # consecutive
+    next_poll: datetime | None
+
+
+PollStatus = Literal["ok", "not_modified", "unchanged_body", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """The result of one poll of one source, written by the store in one transaction."""
+
+    source_id: str
+    attempted_at: datetime
+    status: PollStatus
+    elapsed_ms: int
+    next_poll: datetime
+    http_status: int | None = None
+    error: str | None = None
+    validators: Validators = field(default_factory=Validators)
+    body_hash: str | None = None
+    feed_title: str | None = None
+    feed_link: str | None = None
+    plan: WritePlan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    new: int = 0
+    updated: int = 0
+    merged: int = 0  # new reports attached to an existing entry of another source
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EntryQuery:
+    """A page of the river of news, newest first. `cursor` comes from the previous page."""
+
+    category: str | None = None
+    source: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    entries: tuple[StoredEntry, ...]
+    next_cursor: str | None
