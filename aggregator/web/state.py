@@ -1,0 +1,27 @@
+"""What every request needs: the loaded configuration and the open store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from aggregator.models import Config
+from aggregator.store import Store
+
+EXTENSION_KEY = "aggregator"
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    config: Config
+    store: Store
+    staff_secret: str | None  # None: staff actions are switched off, the site is read-only
+
+
+def current_state() -> AppState:
+    """The state of the app handling the current request."""
+    state = current_app.extensions[EXTENSION_KEY]
+    if not isinstance(state, AppState):
+        raise RuntimeError("the aggregator app state is missing: build the app with create_app()")
+    return state
