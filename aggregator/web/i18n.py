@@ -1,0 +1,163 @@
+"""Interface text in Traditional Chinese (the default) and English: a small message catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal
+
+from werkzeug.datastructures import LanguageAccept
+
+Language = Literal["zh-Hant", "en"]
+DEFAULT_LANGUAGE: Language = "zh-Hant"
+LANGUAGES: tuple[Language, ...] = ("zh-Hant", "en")
+
+MESSAGES: Mapping[Language, Mapping[str, str]] = {
+    "zh-Hant": {
+        "site.title": "市政新聞匯流",
+        "site.tagline": "各縣市政府新聞，一次看完",
+        "nav.reader": "新聞",
+        "nav.sources": "來源狀態",
+        "nav.opml": "OPML",
+        "nav.switch_language": "English",
+        "filter.category": "分類",
+        "filter.source": "來源",
+        "filter.all_categories": "全部分類",
+        "filter.all_sources": "全部來源",
+        "filter.apply": "篩選",
+        "river.empty": "目前沒有新聞。",
+        "river.also_in": "亦見於",
+        "river.older": "較舊",
+        "river.newest": "回到最新",
+        "river.subscribe": "訂閱",
+        "embed.heading": "嵌入這個分類",
+        "embed.help": "把下面這段程式碼貼到您的網頁，就能顯示這個分類的最新新聞：",
+        "embed.more": "更多新聞",
+        "sources.heading": "來源狀態",
+        "sources.summary": "共 {total} 個來源，{failing} 個失敗，{never} 個尚未抓取。",
+        "sources.source": "來源",
+        "sources.categories": "分類",
+        "sources.status": "狀態",
+        "sources.last_success": "上次成功",
+        "sources.last_error": "最近錯誤",
+        "sources.failures": "連續失敗",
+        "sources.entries": "新聞數",
+        "sources.next_poll": "下次抓取",
+        "sources.none": "—",
+        "status.ok": "正常",
+        "status.failing": "失敗",
+        "status.never": "尚未抓取",
+        "time.never": "從未",
+        "time.just_now": "剛剛",
+        "time.ago": "{count} {unit}前",
+        "time.in": "{count} {unit}後",
+        "unit.minute.one": "分鐘",
+        "unit.minute.other": "分鐘",
+        "unit.hour.one": "小時",
+        "unit.hour.other": "小時",
+        "unit.day.one": "天",
+        "unit.day.other": "天",
+        "error.400": "請求有誤",
+        "error.404": "找不到頁面",
+        "error.503": "服務暫時無法使用",
+        "error.back": "回到首頁",
+        "error.not_found": "這個網址沒有內容。",
+        "error.store_unavailable": "資料庫暫時無法連線，請稍後再試。",
+        "error.unknown_category": "沒有「{value}」這個分類。",
+        "error.unknown_source": "沒有「{value}」這個來源。",
+        "error.bad_cursor": "分頁參數 cursor 無效，請從第一頁重新開始。",
+        "error.bad_limit": "limit 必須是 1 到 {maximum} 之間的整數，收到的是「{value}」。",
+        "error.bad_theme": "theme 只能是 light 或 dark，收到的是「{value}」。",
+        "error.bad_language": "lang 只能是 zh-Hant 或 en，收到的是「{value}」。",
+    },
+    "en": {
+        "site.title": "City News River",
+        "site.tagline": "News from Taiwan's city governments, in one place",
+        "nav.reader": "News",
+        "nav.sources": "Source health",
+        "nav.opml": "OPML",
+        "nav.switch_language": "中文",
+        "filter.category": "Category",
+        "filter.source": "Source",
+        "filter.all_categories": "All categories",
+        "filter.all_sources": "All sources",
+        "filter.apply": "Filter",
+        "river.empty": "No news yet.",
+        "river.also_in": "Also in",
+        "river.older": "Older",
+        "river.newest": "Back to newest",
+        "river.subscribe": "Subscribe",
+        "embed.heading": "Embed this category",
+        "embed.help": "Paste this code into your web page to show this category's latest news:",
+        "embed.more": "More news",
+        "sources.heading": "Source health",
+        "sources.summary": "{total} sources, {failing} failing, {never} never polled.",
+        "sources.source": "Source",
+        "sources.categories": "Categories",
+        "sources.status": "Status",
+        "sources.last_success": "Last success",
+        "sources.last_error": "Last error",
+        "sources.failures": "Failures in a row",
+        "sources.entries": "Entries",
+        "sources.next_poll": "Next poll",
+        "sources.none": "—",
+        "status.ok": "OK",
+        "status.failing": "Failing",
+        "status.never": "Never polled",
+        "time.never": "never",
+        "time.just_now": "just now",
+        "time.ago": "{count} {unit} ago",
+        "time.in": "in {count} {unit}",
+        "unit.minute.one": "minute",
+        "unit.minute.other": "minutes",
+        "unit.hour.one": "hour",
+        "unit.hour.other": "hours",
+        "unit.day.one": "day",
+        "unit.day.other": "days",
+        "error.400": "Bad request",
+        "error.404": "Not found",
+        "error.503": "Service unavailable",
+        "error.back": "Back to the news",
+        "error.not_found": "There is nothing at this address.",
+        "error.store_unavailable": "The database cannot be reached right now; try again later.",
+        "error.unknown_category": "There is no category “{value}”.",
+        "error.unknown_source": "There is no source “{value}”.",
+        "error.bad_cursor": "The paging cursor is not valid; start again from the first page.",
+        "error.bad_limit": "limit must be a whole number from 1 to {maximum}, not “{value}”.",
+        "error.bad_theme": "theme must be light or dark, not “{value}”.",
+        "error.bad_language": "lang must be zh-Hant or en, not “{value}”.",
+    },
+}
+
+_UNITS: tuple[tuple[str, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def translate(language: Language, key: str, **values: object) -> str:
+    """The message `key` in `language`, with `{name}` placeholders filled from `values`."""
+    return MESSAGES[language][key].format(**values)
+
+
+def choose_language(requested: str | None, accepted: LanguageAccept) -> Language:
+    """`?lang=` wins; else the browser's Accept-Language; else Traditional Chinese.
+
+    Raises ValueError for a `?lang=` we have no catalogue for.
+    """
+    if requested is not None:
+        for language in LANGUAGES:
+            if requested.lower() == language.lower():
+                return language
+        raise ValueError(requested)
+    best = accepted.best_match(["zh-TW", "zh", "en"], default="zh")
+    return "en" if best == "en" else "zh-Hant"
+
+
+def relative_time(moment: datetime, now: datetime, language: Language) -> str:
+    """'3 小時前' / '3 hours ago', or '10 分鐘後' / 'in 10 minutes' for a moment still ahead."""
+    seconds = int((now - moment).total_seconds())
+    for unit, length in _UNITS:
+        count = abs(seconds) // length
+        if count:
+            words = translate(language, f"unit.{unit}.{'one' if count == 1 else 'other'}")
+            key = "time.ago" if seconds > 0 else "time.in"
+            return translate(language, key, count=count, unit=words)
+    return translate(language, "time.just_now")

@@ -1,0 +1,87 @@
+"""Query parameters shared by the pages and the API, checked before any store read.
+
+A bad value raises `InvalidParameter`, which the error handlers turn into a 400 or 404
+page or JSON body that says what was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from werkzeug.datastructures import MultiDict
+
+from aggregator.models import Config, EntryPage, EntryQuery
+from aggregator.store import Store
+
+Theme = Literal["light", "dark"]
+THEMES: tuple[Theme, ...] = ("light", "dark")
+
+
+class InvalidParameter(Exception):
+    """A query parameter the user can fix; `message` is an i18n key, `values` fill it in."""
+
+    def __init__(self, status: Literal[400, 404], message: str, **values: object) -> None:
+        super().__init__(message, values)
+        self.status = status
+        self.message = message
+        self.values = values
+
+
+def _given(args: MultiDict[str, str], name: str) -> str | None:
+    # An empty value is what a GET form sends for "all": treat it as absent.
+    return args.get(name) or None
+
+
+def category_filter(args: MultiDict[str, str], config: Config) -> str | None:
+    category = _given(args, "category")
+    if category is not None:
+        require_category(category, config)
+    return category
+
+
+def require_category(category: str, config: Config) -> None:
+    if category not in config.categories:
+        raise InvalidParameter(404, "error.unknown_category", value=category)
+
+
+def source_filter(args: MultiDict[str, str], config: Config) -> str | None:
+    source = _given(args, "source")
+    if source is not None and source not in {known.id for known in config.sources}:
+        raise InvalidParameter(404, "error.unknown_source", value=source)
+    return source
+
+
+def limit(args: MultiDict[str, str], *, default: int, maximum: int) -> int:
+    given = _given(args, "limit")
+    if given is None:
+        return default
+    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= maximum:
+        raise InvalidParameter(400, "error.bad_limit", value=given, maximum=maximum)
+    return int(given)
+
+
+def theme(args: MultiDict[str, str]) -> Theme | None:
+    given = _given(args, "theme")
+    if given is None:
+        return None
+    for known in THEMES:
+        if given == known:
+            return known
+    raise InvalidParameter(400, "error.bad_theme", value=given)
+
+
+def river_query(args: MultiDict[str, str], config: Config, *, page_size: int) -> EntryQuery:
+    """The filters and cursor of a river-of-news request (`/`, `/api/entries`)."""
+    return EntryQuery(
+        category=category_filter(args, config),
+        source=source_filter(args, config),
+        limit=page_size,
+        cursor=_given(args, "cursor"),
+    )
+
+
+def river_page(store: Store, query: EntryQuery) -> EntryPage:
+    try:
+        return store.entries(query)
+    except ValueError as error:  # the store's word for a cursor it did not issue
+        raise InvalidParameter(400, "error.bad_cursor") from error

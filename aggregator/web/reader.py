@@ -1,0 +1,64 @@
+"""The reader view (`/`) and the embeddable list of a category (`/embed/<category>`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from markupsafe import escape
+
+from aggregator.models import Category, EntryQuery
+from aggregator.web import params
+from aggregator.web.security import frameable
+from aggregator.web.state import current_state
+
+bp = Blueprint("reader", __name__)
+
+RIVER_PAGE_SIZE = 30
+EMBED_DEFAULT_LIMIT = 10
+EMBED_MAX_LIMIT = 50
+
+
+@bp.get("/")
+def river() -> str:
+    state = current_state()
+    query = params.river_query(request.args, state.config, page_size=RIVER_PAGE_SIZE)
+    page = params.river_page(state.store, query)
+    source_titles = {health.id: health.title for health in state.store.source_health()}
+    category = state.config.categories[query.category] if query.category else None
+    return render_template(
+        "reader.html",
+        page=page,
+        query=query,
+        category=category,
+        feed=query.category or "all",
+        categories=state.config.categories,
+        sources=[
+            (source.id, source_titles.get(source.id) or source.id)
+            for source in state.config.sources
+        ],
+        embed_snippet=embed_snippet(state.config.settings.base_url, category) if category else None,
+    )
+
+
+def embed_snippet(base_url: str, category: Category) -> str:
+    """The <iframe> code another site pastes to show `category`."""
+    src = f"{base_url.rstrip('/')}/embed/{category.slug}"
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(category.title)}" width="100%" '
+        'height="480" style="border:0" loading="lazy"></iframe>'
+    )
+
+
+@bp.get("/embed/<category>")
+@frameable
+def embed(category: str) -> str:
+    state = current_state()
+    params.require_category(category, state.config)
+    limit = params.limit(request.args, default=EMBED_DEFAULT_LIMIT, maximum=EMBED_MAX_LIMIT)
+    theme = params.theme(request.args)
+    page = params.river_page(state.store, EntryQuery(category=category, limit=limit))
+    return render_template(
+        "embed.html",
+        category=state.config.categories[category],
+        entries=page.entries,
+        theme=theme,
+    )

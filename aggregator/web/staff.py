@@ -1,0 +1,30 @@
+"""The staff page `/sources`: every source's health at a glance, failing ones first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from aggregator.models import SourceHealth, SourceStatus
+from aggregator.web.state import current_state
+
+bp = Blueprint("staff", __name__)
+
+# What needs a person's attention comes first.
+_STATUS_ORDER: dict[SourceStatus, int] = {"failing": 0, "never": 1, "ok": 2}
+
+
+@bp.get("/sources")
+def sources() -> str:
+    state = current_state()
+    healths = sorted(state.store.source_health(), key=_attention_order)
+    return render_template(
+        "sources.html",
+        sources=healths,
+        categories=state.config.categories,
+        failing=sum(health.status == "failing" for health in healths),
+        never=sum(health.status == "never" for health in healths),
+    )
+
+
+def _attention_order(health: SourceHealth) -> tuple[int, int, str]:
+    return (_STATUS_ORDER[health.status], -health.failures, health.id)

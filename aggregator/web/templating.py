@@ -1,0 +1,77 @@
+"""What templates see: the request's language, message lookup, links, and time and HTML filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g, request, url_for
+from markupsafe import Markup
+
+from aggregator.sanitize import sanitize_html
+from aggregator.web import i18n, timefmt
+from aggregator.web.links import web_link
+from aggregator.web.params import InvalidParameter
+from aggregator.web.state import current_state
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_choose_language)
+    app.context_processor(_template_globals)
+    app.add_template_filter(timefmt.rfc3339, "rfc3339")
+    app.add_template_filter(_local_time, "local_time")
+    app.add_template_filter(_relative_time, "relative")
+    app.add_template_filter(_safe_html, "safe_html")
+    app.add_template_filter(web_link, "web_link")
+
+
+def current_language() -> i18n.Language:
+    """The language of this response; the default until the request's own choice is known."""
+    language: i18n.Language = g.get("language", i18n.DEFAULT_LANGUAGE)
+    return language
+
+
+def page_url(endpoint: str, **params: Any) -> str:
+    """A link within the site that keeps an explicit `?lang=` choice. None values are left out."""
+    return url_for(endpoint, **params, lang=request.args.get("lang"))
+
+
+def switch_language_url() -> str:
+    other = "en" if current_language() == "zh-Hant" else "zh-Hant"
+    params = {**request.args.to_dict(), **(request.view_args or {}), "lang": other}
+    return url_for(request.endpoint or "reader.river", **params)
+
+
+def _choose_language() -> None:
+    try:
+        g.language = i18n.choose_language(request.args.get("lang"), request.accept_languages)
+    except ValueError as error:
+        raise InvalidParameter(400, "error.bad_language", value=str(error)) from error
+
+
+def _template_globals() -> dict[str, Any]:
+    language = current_language()
+
+    def translate(key: str, **values: object) -> str:
+        return i18n.translate(language, key, **values)
+
+    return {
+        "t": translate,
+        "language": language,
+        "page_url": page_url,
+        "switch_language_url": switch_language_url,
+        "now": datetime.now(UTC),
+    }
+
+
+def _local_time(moment: datetime) -> str:
+    return timefmt.local_time(moment, current_state().config.settings.timezone)
+
+
+def _relative_time(moment: datetime, now: datetime) -> str:
+    return i18n.relative_time(moment, now, current_language())
+
+
+def _safe_html(html: str) -> Markup:
+    # The parser sanitised this already; sanitising again at render costs little with nh3.
+    return Markup(sanitize_html(html))
