@@ -228,9 +228,9 @@ class Store:
             recategorised = [s.id for s in kept if list(s.categories) != known[s.id]]
             if recategorised:
                 entry_ids = connection.scalars(
-                    select(reports.c.entry_id.distinct()).where(
-                        reports.c.source_id.in_(recategorised)
-                    )
+                    select(reports.c.entry_id)
+                    .distinct()
+                    .where(reports.c.source_id.in_(recategorised))
                 ).all()
                 _rewrite_entry_categories(connection, entry_ids)
                 _bump_version(connection)
