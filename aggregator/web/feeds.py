@@ -1,0 +1,82 @@
+"""The merged output feeds: `/feeds/<category>.atom`, `.rss` and `.json`.
+
+Documents come from the in-process `FeedCache`; every response carries validators so that
+readers polling every few minutes mostly get a 304, and a short public max-age so that a
+CDN in front can absorb bursts.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from aggregator.models import EntryQuery
+from aggregator.render import ALL_CATEGORIES, FORMATS, FeedFormat, FeedMeta, feed_meta
+from aggregator.render.common import feed_updated
+from aggregator.store import Store
+from aggregator.web import params
+from aggregator.web.feedcache import CachedFeed, FeedCache, RenderedFeed
+from aggregator.web.state import current_state
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+CACHE_KEY = "aggregator.feed_cache"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_AGE_SECONDS = 60
+_EXTENSIONS = ", ".join(FORMATS)
+
+
+@bp.record_once
+def _attach_cache(setup: BlueprintSetupState) -> None:
+    setup.app.extensions[CACHE_KEY] = FeedCache()
+
+
+def feed_cache() -> FeedCache:
+    """The feed cache of the app handling the current request."""
+    cache = current_app.extensions[CACHE_KEY]
+    if not isinstance(cache, FeedCache):
+        raise RuntimeError("the feeds blueprint was not registered on this app")
+    return cache
+
+
+@bp.get(f"/<category>.<any({_EXTENSIONS}):extension>")
+def feed(category: str, extension: str) -> Response:
+    state = current_state()
+    meta = feed_meta(state.config, category)
+    if meta is None:
+        raise params.InvalidParameter(404, "error.unknown_category", value=category)
+    limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    fmt = FORMATS[extension]
+    document = feed_cache().document(
+        (category, extension, limit),
+        state.store.version,
+        lambda: _render(state.store, meta, fmt, limit),
+    )
+    return _response(document, fmt)
+
+
+def _render(store: Store, meta: FeedMeta, fmt: FeedFormat, limit: int) -> RenderedFeed:
+    category = None if meta.category == ALL_CATEGORIES else meta.category
+    entries = store.entries(EntryQuery(category=category, limit=limit)).entries
+    return RenderedFeed(body=fmt.render(meta, entries), last_modified=feed_updated(entries))
+
+
+def _response(document: CachedFeed, fmt: FeedFormat) -> Response:
+    compressed = request.accept_encodings.quality("gzip") > 0
+    response = Response(
+        document.gzipped if compressed else document.body, content_type=fmt.content_type
+    )
+    if compressed:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
+    # Weak: one validator for both encodings, which are the same document.
+    response.set_etag(document.etag, weak=True)
+    response.last_modified = document.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE_SECONDS
+    if fmt.media_type == "application/feed+json":
+        # Feeds are public: let other sites' scripts read the JSON one.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)
+    return response
