@@ -153,10 +153,11 @@ def choose_language(requested: str | None, accepted: LanguageAccept) -> Language
 
 def relative_time(moment: datetime, now: datetime, language: Language) -> str:
     """'3 小時前' / '3 hours ago', or '10 分鐘後' / 'in 10 minutes' for a moment still ahead."""
-    seconds = int((now - moment).total_seconds())
+    seconds = (now - moment).total_seconds()
     for unit, length in _UNITS:
-        count = abs(seconds) // length
-        if count:
+        if abs(seconds) >= length:
+            # Rounded, not truncated: a poll due in 9 minutes 58 seconds is "in 10 minutes".
+            count = round(abs(seconds) / length)
             words = translate(language, f"unit.{unit}.{'one' if count == 1 else 'other'}")
             key = "time.ago" if seconds > 0 else "time.in"
             return translate(language, key, count=count, unit=words)

@@ -16,6 +16,8 @@ from aggregator.web.state import current_state
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     app.before_request(_choose_language)
     app.context_processor(_template_globals)
     app.add_template_filter(timefmt.rfc3339, "rfc3339")
