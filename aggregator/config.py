@@ -191,12 +191,15 @@ def _unknown_category(slug: str, categories: Collection[str]) -> str:
     return f"unknown category {slug!r}: add it under 'categories:'{defined}"
 
 
-def _is_http_url(text: str) -> bool:
-    parts = urlsplit(text)
+def is_http_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # such as an unclosed IPv6 bracket
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _url_identity(url: str) -> str:
+def url_identity(url: str) -> str:
     """Scheme and host are case-insensitive: two spellings of one feed are one source."""
     parts = urlsplit(url)
     return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
@@ -310,12 +313,12 @@ class _ConfigReader:
                 else:
                     id_lines[source_id] = _line(fields["id"])
             if url is not None:
-                if _url_identity(url) in url_owners:
-                    owner, first = url_owners[_url_identity(url)]
+                if url_identity(url) in url_owners:
+                    owner, first = url_owners[url_identity(url)]
                     reason = f"duplicate source URL {url!r} (source {owner!r} on line {first})"
                     self.problem(fields["url"], reason)
                 else:
-                    url_owners[_url_identity(url)] = (str(source_id), _line(fields["url"]))
+                    url_owners[url_identity(url)] = (str(source_id), _line(fields["url"]))
             title = self.optional(fields, "title", self.text)
             interval = self.optional(fields, "interval", self.interval)
             enabled = self.optional(fields, "enabled", self.flag)
@@ -461,7 +464,7 @@ class _ConfigReader:
 
     def http_url(self, node: Node, name: str) -> str | None:
         value = self.text(node, name)
-        if value is not None and not _is_http_url(value):
+        if value is not None and not is_http_url(value):
             self.problem(node, f"{name!r} must be an http:// or https:// URL, not {value!r}")
             return None
         return value

@@ -224,3 +224,13 @@ def test_the_bundled_government_sources_win_merges() -> None:
     government = [source for source in config.sources if ".gov.tw" in source.url]
     assert government
     assert all(source.priority == 10 for source in government)
+
+
+@pytest.mark.parametrize(
+    "url", ["www.kcg.gov.tw/rss.xml", "https://", "http://[::1", "javascript:alert(1)"]
+)
+def test_a_source_url_must_be_a_web_address(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "feeds.yaml"
+    text = (CONFIGS / "minimal.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("https://www.kcg.gov.tw/rss.xml", url), encoding="utf-8")
+    assert problems_in(path) == [f"{path}:5: 'url' must be an http:// or https:// URL, not {url!r}"]
