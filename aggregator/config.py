@@ -121,6 +121,8 @@ def config_from_text(text: str, file: str, *, environ: Mapping[str, str] = os.en
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise ConfigError([_syntax_problem(error, text, file)]) from None
+    except RecursionError:  # PyYAML composes recursively: thousands of nested brackets
+        raise ConfigError([ConfigProblem(file, 1, "invalid YAML: nested too deeply")]) from None
     reader = _ConfigReader(file)
     config = reader.read(root, environ)
     if reader.problems or config is None:

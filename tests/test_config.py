@@ -234,3 +234,9 @@ def test_a_source_url_must_be_a_web_address(tmp_path: Path, url: str) -> None:
     text = (CONFIGS / "minimal.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("https://www.kcg.gov.tw/rss.xml", url), encoding="utf-8")
     assert problems_in(path) == [f"{path}:5: 'url' must be an http:// or https:// URL, not {url!r}"]
+
+
+def test_absurdly_deep_nesting_is_refused_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("sources: " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    assert problems_in(path) == [f"{path}:1: invalid YAML: nested too deeply"]
