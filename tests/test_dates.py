@@ -1,0 +1,107 @@
+"""parse_date reads the dates Taiwanese sources really publish, and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aggregator.dates import parse_date
+
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+TAIPEI = "Asia/Taipei"
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # RFC 822 / 2822
+        ("Sat, 22 Mar 2025 10:00:00 +0800", utc(2025, 3, 22, 2)),
+        ("Sat, 22 Mar 2025 02:00:00 GMT", utc(2025, 3, 22, 2)),
+        ("22 Mar 2025 10:00:00 +0800", utc(2025, 3, 22, 2)),
+        ("Saturday, 22 March 2025 10:00 +0800", utc(2025, 3, 22, 2)),
+        ("Sat, 22 Mar 2025 10:00:00 +0800 (CST)", utc(2025, 3, 22, 2)),
+        ("Sat, 22 Mar 25 10:00 GMT", utc(2025, 3, 22, 10)),
+        # RFC 3339 / ISO 8601
+        ("2025-03-22T10:00:00+08:00", utc(2025, 3, 22, 2)),
+        ("2025-03-22T02:00:00Z", utc(2025, 3, 22, 2)),
+        ("2025-03-22T02:00:00.250Z", datetime(2025, 3, 22, 2, 0, 0, 250_000, tzinfo=UTC)),
+        ("2025-03-22T10:00:00", utc(2025, 3, 22, 2)),
+        ("2025-03-22", utc(2025, 3, 21, 16)),
+        # Chinese morning/afternoon markers
+        ("2025/3/22 上午 10:00:00", utc(2025, 3, 22, 2)),
+        ("2025/3/22 下午 02:05:00", utc(2025, 3, 22, 6, 5)),
+        ("2025/3/22 上午 12:30:00", utc(2025, 3, 21, 16, 30)),
+        ("2025/3/22 下午 12:30:00", utc(2025, 3, 22, 4, 30)),
+        # Numeric, year first
+        ("2025/03/22", utc(2025, 3, 21, 16)),
+        ("2025-03-22 10:00", utc(2025, 3, 22, 2)),
+        ("2025/3/22 10:00:00", utc(2025, 3, 22, 2)),
+        # ROC calendar
+        ("114/03/22", utc(2025, 3, 21, 16)),
+        ("114/3/22 14:30", utc(2025, 3, 22, 6, 30)),
+        ("114-03-22", utc(2025, 3, 21, 16)),
+        ("民國114年3月22日", utc(2025, 3, 21, 16)),
+        ("114年3月22日 下午3時", utc(2025, 3, 22, 7)),
+        ("114年3月22日 15時30分", utc(2025, 3, 22, 7, 30)),
+        # Chinese Gregorian, with full-width digits and a weekday
+        ("2025年3月22日", utc(2025, 3, 21, 16)),
+        ("２０２５年３月２２日（星期六）", utc(2025, 3, 21, 16)),
+        # Year last: month first, unless the first number cannot be a month
+        ("3/22/2025", utc(2025, 3, 21, 16)),
+        ("3/22/2025 10:00:00 AM", utc(2025, 3, 22, 2)),
+        ("3/22/2025 2:05:00 PM", utc(2025, 3, 22, 6, 5)),
+        ("22/3/2025", utc(2025, 3, 21, 16)),
+        ("Mar 22, 2025", utc(2025, 3, 21, 16)),
+        # Zones
+        ("Sat, 22 Mar 2025 10:00:00 CST", utc(2025, 3, 22, 2)),
+        ("2025/3/22 10:00 +08:00", utc(2025, 3, 22, 2)),
+        ("2025/3/22 10:00 UTC+8", utc(2025, 3, 22, 2)),
+        ("2025/3/22 02:00 UTC", utc(2025, 3, 22, 2)),
+    ],
+)
+def test_reads_the_formats_sources_publish(text: str, expected: datetime) -> None:
+    assert parse_date(text, timezone=TAIPEI, now=NOW) == expected
+
+
+def test_a_date_without_a_zone_is_in_the_sources_timezone() -> None:
+    assert parse_date("2025/3/22 10:00", timezone="Europe/London", now=NOW) == utc(2025, 3, 22, 10)
+
+
+def test_cst_is_taiwan_time_not_us_central() -> None:
+    assert parse_date("22 Mar 2025 10:00 CST", timezone="UTC", now=NOW) == utc(2025, 3, 22, 2)
+
+
+def test_a_future_date_is_clamped_to_now() -> None:
+    assert parse_date("2099-01-01T00:00:00Z", timezone=TAIPEI, now=NOW) == NOW
+
+
+def test_the_result_is_aware_utc() -> None:
+    parsed = parse_date("114/3/22 14:30", timezone=TAIPEI, now=NOW)
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "近期公告",
+        "yesterday",
+        "2025/13/40",
+        "114/02/30",
+        "2025-03-22 25:00",
+        "0001-01-01T00:00:00",
+        "Sat, 22 Foo 2025 10:00:00 +0800",
+        "2025/3/22 10:00 +9900",
+        "999/3/22",
+        "12345",
+    ],
+)
+def test_anything_else_is_none(text: str) -> None:
+    assert parse_date(text, timezone=TAIPEI, now=NOW) is None
