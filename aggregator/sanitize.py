@@ -1,0 +1,123 @@
+"""Making untrusted feed HTML safe to show, and reducing it to plain text.
+
+Everything a feed sends is hostile until it has been through `sanitize_html`:
+an explicit allowlist of tags, attributes and URL schemes (nh3, i.e. ammonia),
+with scripts, styles, frames and forms removed together with their contents.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+__all__ = ["html_to_text", "sanitize_html", "strip_control_chars", "text_to_html"]
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div",
+        "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+        "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span",
+        "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time",
+        "tr", "u", "ul",
+    }
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+}
+# Removed with everything inside them: their content is code or chrome, not text.
+_REMOVED_WITH_CONTENT = frozenset(
+    {"script", "style", "iframe", "object", "embed", "form", "noscript", "svg", "math", "template"}
+)
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+_WEB_SCHEMES = frozenset({"http", "https"})
+
+# Characters XML 1.0 forbids: C0 controls other than tab, newline and carriage
+# return, the non-characters U+FFFE/U+FFFF, and surrogates (always lone in a str).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+# Where text from neighbouring elements must not run together ("<p>a</p><p>b</p>").
+_BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    }
+)  # fmt: skip
+
+
+def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
+    """Safe HTML for our pages and feeds; relative href/src resolved against `base_url`."""
+    base = base_url if base_url and urlsplit(base_url).scheme in _WEB_SCHEMES else None
+
+    def resolve_relative(tag: str, attribute: str, value: str) -> str | None:
+        if base is None or attribute not in _URL_ATTRIBUTES:
+            return value
+        try:
+            return value if urlsplit(value).scheme else urljoin(base, value)
+        except ValueError:  # unparseable, e.g. "http://[oops": drop the attribute
+            return None
+
+    return nh3.clean(
+        html_text,
+        tags=_ALLOWED_TAGS,
+        clean_content_tags=_REMOVED_WITH_CONTENT,
+        attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=resolve_relative,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def html_to_text(html_text: str) -> str:
+    """Plain text: tags removed, entities unescaped, whitespace collapsed."""
+    extractor = _TextExtractor()
+    extractor.feed(html_text)
+    extractor.close()
+    return " ".join("".join(extractor.parts).split())
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML: escaped, blank lines as paragraphs, line breaks kept."""
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+    return "".join(
+        "<p>" + html.escape(paragraph).replace("\n", "<br>") + "</p>" for paragraph in paragraphs
+    )
+
+
+def strip_control_chars(text: str) -> str:
+    """Remove the characters that would make an XML document we write ill-formed."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping: str | None = None  # inside <script>/<style>: not text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _REMOVED_WITH_CONTENT and self._skipping is None:
+            self._skipping = tag
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._skipping:
+            self._skipping = None
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping is None:
+            self.parts.append(data)
