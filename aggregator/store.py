@@ -64,6 +64,7 @@ from aggregator.schema import (
     sources,
     store_meta,
 )
+from aggregator.search.index import reindex_entries
 
 # Execution option marking a transaction that writes: on SQLite it starts with BEGIN IMMEDIATE,
 # so a second writer waits for the lock (busy timeout) instead of failing on upgrade.
@@ -326,13 +327,11 @@ class Store:
         created_ids = _insert_entries(connection, creating, noticed)
         created = iter(created_ids)
         entry_ids = [match.entry_id if match else next(created) for match in matches]
-        report_ids = _insert_reports(connection, plan.new, matches, entry_ids, noticed)
-        created_set = set(created_ids)
-        _point_new_entries_at_reports(
-            connection,
-            [(e, r) for e, r in zip(entry_ids, report_ids, strict=True) if e in created_set],
-        )
-        _add_entry_categories(connection, entry_ids, categories)
+        _insert_reports(connection, plan.new, matches, entry_ids, noticed)
+        _show_first_reports(connection, created_ids)
+        _categorise(connection, created_ids, [r.published for r in creating], categories)
+        merged_entry_ids = {m.entry_id for m in matches if m}
+        _add_entry_categories(connection, merged_entry_ids, categories)
         if plan.new:
             connection.execute(
                 update(sources)
@@ -340,10 +339,10 @@ class Store:
                 .values(entries=sources.c.entries + len(plan.new))
             )
         changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
-        merged_entry_ids = {m.entry_id for m in matches if m}
         changed_in_sight = _refresh_entries(
             connection, merged_entry_ids | changed_entry_ids, noticed
         )
+        reindex_entries(connection, set(created_ids) | changed_in_sight)
         return WriteCounts(
             new=len(created_ids),
             updated=len(changed_in_sight & changed_entry_ids),
@@ -581,13 +580,17 @@ def _entry_uid(report: Report) -> str:
 def _insert_entries(
     connection: Connection, creating: Sequence[Report], noticed: datetime
 ) -> list[int]:
-    if not creating:
+    """Insert an entry for each report; return their ids, in order."""
+    uids = [_entry_uid(report) for report in creating]
+    if not uids:
         return []
-    rows = connection.execute(
-        insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
+    # A plain executemany, then the ids by uid: RETURNING in parameter order makes SQLite
+    # insert one row per statement.
+    connection.execute(
+        insert(entries),
         [
             {
-                "uid": _entry_uid(report),
+                "uid": uid,
                 "title": report.title,
                 "link": report.link,
                 "summary": report.summary,
@@ -596,10 +599,16 @@ def _insert_entries(
                 "updated": report.updated,
                 "first_seen": noticed,
             }
-            for report in creating
+            for uid, report in zip(uids, creating, strict=True)
         ],
     )
-    return [row.id for row in rows]
+    id_by_uid: dict[str, int] = {}
+    for chunk in _chunks(uids):
+        rows = connection.execute(
+            select(entries.c.uid, entries.c.id).where(entries.c.uid.in_(chunk))
+        )
+        id_by_uid.update((uid, entry_id) for uid, entry_id in rows)
+    return [id_by_uid[uid] for uid in uids]
 
 
 def _insert_reports(
@@ -608,11 +617,11 @@ def _insert_reports(
     matches: Sequence[_Match | None],
     entry_ids: Sequence[int],
     noticed: datetime,
-) -> list[int]:
+) -> None:
     if not new:
-        return []
-    rows = connection.execute(
-        insert(reports).returning(reports.c.id, sort_by_parameter_order=True),
+        return
+    connection.execute(
+        insert(reports),
         [
             _report_values(report)
             | {
@@ -626,7 +635,33 @@ def _insert_reports(
             for report, match, entry_id in zip(new, matches, entry_ids, strict=True)
         ],
     )
-    return [row.id for row in rows]
+
+
+def _show_first_reports(connection: Connection, created_ids: Sequence[int]) -> None:
+    """Point each new entry at its one report."""
+    first_report = (
+        select(func.min(reports.c.id)).where(reports.c.entry_id == entries.c.id).scalar_subquery()
+    )
+    for chunk in _chunks(created_ids):
+        connection.execute(
+            update(entries).where(entries.c.id.in_(chunk)).values(shown_report_id=first_report)
+        )
+
+
+def _categorise(
+    connection: Connection,
+    entry_ids: Sequence[int],
+    published: Sequence[datetime],
+    categories: Sequence[str],
+) -> None:
+    """File new entries under their source's categories."""
+    rows = [
+        {"category": category, "published": when, "entry_id": entry_id}
+        for entry_id, when in zip(entry_ids, published, strict=True)
+        for category in categories
+    ]
+    if rows:
+        connection.execute(insert(entry_categories), rows)
 
 
 def _report_values(report: Report) -> dict[str, Any]:
@@ -642,18 +677,6 @@ def _report_values(report: Report) -> dict[str, Any]:
         "updated": report.updated,
         "author": report.author,
     }
-
-
-def _point_new_entries_at_reports(
-    connection: Connection, entry_and_report: Sequence[tuple[int, int]]
-) -> None:
-    if entry_and_report:
-        connection.execute(
-            update(entries)
-            .where(entries.c.id == bindparam("b_id"))
-            .values(shown_report_id=bindparam("b_report")),
-            [{"b_id": entry_id, "b_report": report_id} for entry_id, report_id in entry_and_report],
-        )
 
 
 def _update_reports(connection: Connection, source_id: str, changed: Sequence[Report]) -> set[int]:
@@ -684,14 +707,16 @@ def _update_reports(connection: Connection, source_id: str, changed: Sequence[Re
 
 
 def _add_entry_categories(
-    connection: Connection, entry_ids: Sequence[int], categories: Sequence[str]
+    connection: Connection, entry_ids: Iterable[int], categories: Sequence[str]
 ) -> None:
-    """Add a source's categories to the entries its reports joined (a union over reports)."""
-    if not entry_ids or not categories:
+    """Add a source's categories to existing entries its reports joined (a union over
+    the entry's reports)."""
+    ids = sorted(set(entry_ids))
+    if not ids or not categories:
         return
     present: set[tuple[str, int]] = set()
     published: dict[int, datetime] = {}
-    for chunk in _chunks(sorted(set(entry_ids))):
+    for chunk in _chunks(ids):
         present.update(
             (row.category, row.entry_id)
             for row in connection.execute(
@@ -708,7 +733,7 @@ def _add_entry_categories(
         )
     missing = [
         {"category": category, "published": published[entry_id], "entry_id": entry_id}
-        for entry_id in sorted(set(entry_ids))
+        for entry_id in ids
         for category in categories
         if (category, entry_id) not in present
     ]

@@ -8,14 +8,13 @@ from sqlalchemy import create_engine
 
 from aggregator.migrate import is_current, upgrade
 from aggregator.schema import metadata
-
-# The search index's tables (an FTS5 virtual table and its shadow tables on SQLite) cannot be
-# described by SQLAlchemy metadata; `aggregator.search` owns and checks them.
-SEARCH_TABLE_PREFIX = "entry_search"
+from aggregator.search.index import is_search_index_table
 
 
 def outside_search_index(name: str | None, type_: str, _parent: object) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIX))
+    # The search index's tables (on SQLite an FTS5 virtual table and its shadow tables) are
+    # not in schema.metadata: `aggregator.search` owns them.
+    return not (type_ == "table" and name is not None and is_search_index_table(name))
 
 
 def test_an_empty_database_is_not_current(db_url: str) -> None:

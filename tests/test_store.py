@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -363,6 +366,27 @@ def test_a_claim_respects_its_limit(two_sources: Store) -> None:
     assert first[0].source_id != second[0].source_id
 
 
+def test_concurrent_claimers_never_share_a_source(store: Store) -> None:
+    store.sync_sources([source(f"s{n:02}") for n in range(12)], T0)
+    claimers = [open_store(store.url) for _ in range(3)]
+
+    def claim_until_none_left(claimer: Store, worker: str) -> list[str]:
+        claimed: list[str] = []
+        while batch := claimer.claim_due(worker, T0, LEASE, limit=1):
+            claimed.extend(state.source_id for state in batch)
+        return claimed
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(claimers)) as pool:
+            results = list(pool.map(claim_until_none_left, claimers, [f"w{n}" for n in range(3)]))
+    finally:
+        for claimer in claimers:
+            claimer.close()
+
+    everything = [source_id for claimed in results for source_id in claimed]
+    assert sorted(everything) == [f"s{n:02}" for n in range(12)]
+
+
 def test_an_expired_lease_can_be_claimed_again(two_sources: Store) -> None:
     two_sources.claim_due("worker-1", T0, LEASE, limit=10)
 
@@ -443,8 +467,22 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_ping_on_an_unreachable_database_raises_store_unavailable() -> None:
-    unreachable = open_store(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test")
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param(
+            lambda tmp: f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x",
+            id="pg-closed-port",
+        ),
+        pytest.param(
+            lambda tmp: f"sqlite:///{tmp}/no/such/directory/store.db", id="sqlite-no-directory"
+        ),
+    ],
+)
+def test_ping_on_an_unreachable_database_raises_store_unavailable(
+    url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    unreachable = open_store(url(tmp_path))
     try:
         with pytest.raises(StoreUnavailable, match="does not answer"):
             unreachable.ping()
