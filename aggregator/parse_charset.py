@@ -19,6 +19,8 @@ __all__ = ["charset_parameter", "decode_body", "media_type", "with_utf8_declarat
 _BIG5_NAMES = frozenset({"big5", "big-5", "x-big5", "cn-big5", "csbig5", "cp950", "ms950"})
 _BIG5_DECODERS = ("cp950", "big5hkscs")
 
+_SINGLE_BYTE_FAMILIES = ("iso8859", "cp125", "cp437", "cp850", "koi8", "mac-", "latin")
+
 _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same bytes
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -68,13 +70,24 @@ def _candidate_encodings(body: bytes, content_type: str | None) -> Iterator[str]
     # The XML declaration was written with the document; the header by a server
     # configured once, long ago. Trust the declaration first.
     declaration = _XML_DECLARED_ENCODING.match(body[:1024])
-    declared = declaration[1].decode("ascii") if declaration else None
-    for name in (declared, charset_parameter(content_type)):
-        if name is None:
-            continue
+    in_document = declaration[1].decode("ascii") if declaration else None
+    declared = [name for name in (in_document, charset_parameter(content_type)) if name]
+    single_byte = [name for name in declared if _is_single_byte(name)]
+    for name in declared:
         if name.lower() in _BIG5_NAMES:
             yield from _BIG5_DECODERS
-        else:
+        elif name not in single_byte:
             yield name
     # Undeclared and not UTF-8: these sources' legacy encoding is Big5.
     yield from _BIG5_DECODERS
+    # Single-byte charsets decode any bytes at all, so they prove nothing: a
+    # server's default "iso-8859-1" must not turn a Big5 body into mojibake.
+    yield from single_byte
+
+
+def _is_single_byte(name: str) -> bool:
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        return False
+    return canonical.startswith(_SINGLE_BYTE_FAMILIES)
