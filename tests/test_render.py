@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,6 @@ HOSTILE_CASES: list[dict[str, Any]] = json.loads(
 )
 PUBLISHED = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 ENTRY_ID = "6f1c1f7e-3b0a-4d43-9a8e-2f61c1f0a001"
-Renderer = Callable[[FeedMeta, Sequence[StoredEntry]], bytes]
 
 
 @pytest.fixture(scope="module")
