@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -9,6 +12,7 @@ from sqlalchemy import create_engine
 from aggregator.migrate import is_current, upgrade
 from aggregator.schema import metadata
 from aggregator.search.index import is_search_index_table
+from aggregator.store import StoreUnavailable
 
 
 def outside_search_index(name: str | None, type_: str, _parent: object) -> bool:
@@ -48,3 +52,8 @@ def test_the_migrated_database_matches_the_schema_metadata(db_url: str) -> None:
         engine.dispose()
 
     assert differences == []
+
+
+def test_upgrade_of_an_unreachable_database_says_so(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="does not answer"):
+        upgrade(f"sqlite:///{tmp_path}/no/such/directory/store.db")
