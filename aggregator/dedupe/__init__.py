@@ -1,0 +1,25 @@
+"""Near-duplicate detection: one story, one entry, however many sources republish it.
+
+Pure functions, no I/O. The store fingerprints each new report (`candidate_from_report`
+or `fingerprint`), looks up stored reports sharing one of its `band_keys`, and asks
+`choose_entry` which entry, if any, it joins and by which rule.
+"""
+
+from aggregator.dedupe.boilerplate import learn_boilerplate, strip_boilerplate, strip_title_affixes
+from aggregator.dedupe.decision import Candidate, MergeDecision, choose_entry, decide_merge
+from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
+from aggregator.dedupe.report import candidate_from_report, plain_text
+
+__all__ = [
+    "Candidate",
+    "Fingerprint",
+    "MergeDecision",
+    "candidate_from_report",
+    "choose_entry",
+    "decide_merge",
+    "fingerprint",
+    "learn_boilerplate",
+    "plain_text",
+    "strip_boilerplate",
+    "strip_title_affixes",
+]

@@ -1,0 +1,33 @@
+"""Fingerprint a `Report` as the pipeline hands it over: its HTML made plain text first."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from aggregator.dedupe.decision import Candidate
+from aggregator.dedupe.fingerprint import fingerprint
+from aggregator.models import Report
+
+# Report HTML is already sanitised; the text is only compared, never shown, so tags can
+# go by pattern. Block ends become line breaks, which the boilerplate rules work on.
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|figcaption)\s*>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(sanitised_html: str) -> str:
+    """The text of sanitised HTML, one line per block."""
+    return html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", sanitised_html)))
+
+
+def candidate_from_report(report: Report, boilerplate: frozenset[str] = frozenset()) -> Candidate:
+    """The report as the merge decision compares it; `boilerplate` is its source's
+    learnt header and footer."""
+    return Candidate(
+        source_id=report.source_id,
+        identity=report.identity,
+        published=report.published,
+        fingerprint=fingerprint(
+            report.title, plain_text(report.content or report.summary), boilerplate=boilerplate
+        ),
+    )

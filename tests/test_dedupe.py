@@ -1,0 +1,234 @@
+"""Near-duplicate detection, specified on the labelled set in tests/data/dedup/.
+
+One test per republication transformation and one per hard negative, so a regression
+names its cause; then the parts: boilerplate removal, containment, the time window,
+the stored fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from functools import cache
+
+import pytest
+
+from aggregator.dedupe import (
+    Candidate,
+    Fingerprint,
+    candidate_from_report,
+    choose_entry,
+    decide_merge,
+    fingerprint,
+    learn_boilerplate,
+    strip_boilerplate,
+    strip_title_affixes,
+)
+from aggregator.models import Report
+from tests.dedup_corpus import Item, cluster, kinds, load_items, pair_counts
+
+TRANSFORMATIONS = [kind for kind in kinds("") if not kind.startswith("neg_")]
+HARD_NEGATIVES = kinds("neg_")
+
+
+@cache
+def corpus() -> dict[str, Item]:
+    return load_items()
+
+
+def of_kind(kind: str) -> list[Item]:
+    return [item for item in corpus().values() if item.kind == kind]
+
+
+def entries_of(stories: set[str]) -> dict[str, list[Candidate]]:
+    """The stored entries of `stories`, every report of each attached, as the store holds them."""
+    entries: dict[str, list[Candidate]] = {story: [] for story in stories}
+    for item in corpus().values():
+        if item.story in stories:
+            entries[item.story].append(item.candidate)
+    return entries
+
+
+# --- the evaluation set: one test per kind -----------------------------------------
+
+
+@pytest.mark.parametrize("kind", TRANSFORMATIONS)
+def test_republication_is_found_and_merged_with_its_original(kind: str) -> None:
+    missed = []
+    for item in of_kind(kind):
+        original = corpus()[item.of or ""].candidate
+        found = set(item.candidate.fingerprint.band_keys) & set(original.fingerprint.band_keys)
+        if not found or decide_merge(item.candidate, original) is None:
+            missed.append(item.id)
+    assert missed == []
+
+
+@pytest.mark.parametrize("kind", HARD_NEGATIVES)
+def test_hard_negative_joins_no_entry_of_another_story(kind: str) -> None:
+    joined = []
+    for item in of_kind(kind):
+        others = {other.story for other in of_kind(kind)} | {
+            corpus()[against].story for against in item.against
+        }
+        choice = choose_entry(item.candidate, entries_of(others - {item.story}))
+        if choice:
+            joined.append((item.id, choice))
+    assert joined == []
+
+
+def test_merging_the_whole_set_meets_the_issue_targets() -> None:
+    items = list(corpus().values())
+    overall = pair_counts(items, cluster(items))["all"]
+    assert overall.precision >= 0.98
+    assert overall.recall >= 0.90
+
+
+# --- boilerplate ---------------------------------------------------------------------
+
+STORY = "高雄市政府今(22)日表示，將擴大登革熱防治。"
+
+
+@pytest.mark.parametrize(
+    "with_byline",
+    [
+        f"新聞視界時報 記者 李翌淳 整理報導\n{STORY}",
+        f"【記者王小明／高雄報導】{STORY}",
+        f"（中央社記者林宏杰高雄22日電）{STORY}",
+        f"{STORY}（編輯：張均懋）1140722",
+        f"記者 張雅婷／台北報導\n{STORY}\n圖／高雄市政府提供",
+    ],
+)
+def test_bylines_and_credits_are_removed(with_byline: str) -> None:
+    assert strip_boilerplate(with_byline) == STORY
+
+
+@pytest.mark.parametrize(
+    "heading", ["相關新聞", "延伸閱讀", "更多新聞", "【延伸閱讀】", "▲相關報導"]
+)
+def test_related_stories_block_and_all_after_it_are_removed(heading: str) -> None:
+    text = f"{STORY}\n{heading}\n北市YouBike新增60站\n高雄燈會登場\n本網站版權所有"
+    assert strip_boilerplate(text) == STORY
+
+
+def test_inline_related_list_is_cut_where_it_starts() -> None:
+    assert strip_boilerplate(f"{STORY}延伸閱讀：高雄燈會登場") == STORY
+
+
+@pytest.mark.parametrize(
+    "prompt", ["分享到 Facebook", "加入LINE好友，新聞不漏接", "▲按讚追蹤我們的粉絲專頁"]
+)
+def test_share_prompts_are_removed(prompt: str) -> None:
+    assert strip_boilerplate(f"{STORY}\n{prompt}") == STORY
+
+
+def test_subheadings_of_a_rewrite_are_removed() -> None:
+    text = f"【前鎮瑞隆里2例　研判社區感染】\n{STORY}\n■巡倒清刷"
+    assert strip_boilerplate(text) == STORY
+
+
+def test_a_long_line_that_mentions_sharing_is_story() -> None:
+    line = "市府表示，市民可將活動照片分享到社群平台，參加抽獎，獎品包括一卡通及高雄特產禮盒。"
+    assert strip_boilerplate(line) == line
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    ["【中央社】高雄燈會登場", "〔即時新聞〕高雄燈會登場", "[快訊] 高雄燈會登場",
+     "高雄燈會登場 | 南方日報", "高雄燈會登場｜新聞視界"],
+)
+def test_title_tags_and_site_names_are_removed(tagged: str) -> None:
+    assert strip_title_affixes(tagged) == "高雄燈會登場"
+
+
+def source_entries(stories: list[str]) -> list[str]:
+    return [f"南方日報訊\n{story}\n本報訊息歡迎轉載，請註明出處。" for story in stories]
+
+
+STORIES = ["高雄燈會今晚點燈。", "北市公車路線調整。", "颱風假明日停班停課。", "烏魚季豐收。"]
+
+
+def test_a_sources_repeated_header_and_footer_are_learnt() -> None:
+    learnt = learn_boilerplate(source_entries(STORIES))
+    new_entry = source_entries(["北市跨年晚會登場。"])[0]
+    assert strip_boilerplate(new_entry, learnt) == "北市跨年晚會登場。"
+
+
+def test_nothing_is_learnt_from_fewer_than_three_entries() -> None:
+    assert learn_boilerplate(source_entries(STORIES[:2])) == frozenset()
+
+
+# --- similarity and the decision -----------------------------------------------------
+
+
+def test_truncated_summary_is_contained_in_its_full_text() -> None:
+    original = corpus()["k03"]
+    summary = replace(
+        original.candidate,
+        source_id="digest",
+        fingerprint=fingerprint(original.title, original.text[:90] + "…"),
+    )
+    decision = decide_merge(summary, original.candidate)
+    assert decision is not None and decision.rule == "contained-text"
+
+
+def test_the_decision_says_which_rule_merged_and_how_strongly() -> None:
+    copy = corpus()["k01-tracking_link"].candidate
+    decision = decide_merge(copy, corpus()["k01"].candidate)
+    assert decision is not None and decision.rule == "same-text" and decision.score == 1.0
+
+
+def test_an_edited_copy_days_later_is_a_new_story() -> None:
+    light_edit = corpus()["k04-light_edits"].candidate
+    later = replace(light_edit, published=light_edit.published + timedelta(days=10))
+    assert decide_merge(later, corpus()["k04"].candidate) is None
+
+
+def test_an_identical_copy_merges_even_days_later() -> None:
+    copy = corpus()["k04-tracking_link"].candidate
+    later = replace(copy, published=copy.published + timedelta(days=10))
+    decision = decide_merge(later, corpus()["k04"].candidate)
+    assert decision is not None and decision.rule == "near-identical"
+
+
+def test_one_different_number_in_the_same_place_keeps_copies_apart() -> None:
+    original = corpus()["k06"]
+    altered = replace(
+        original.candidate,
+        source_id="portal",
+        fingerprint=fingerprint(original.title, original.text.replace("增加5元", "增加8元")),
+    )
+    assert decide_merge(altered, original.candidate) is None
+
+
+def test_the_best_matching_entry_is_chosen() -> None:
+    summary = replace(corpus()["t04-truncated_summary"].candidate, source_id="another-digest")
+    choice = choose_entry(summary, entries_of({"t04", "t05", "t06"}))
+    assert choice is not None and choice[0] == "t04"
+
+
+# --- fingerprints for the store ------------------------------------------------------
+
+
+def test_a_stored_fingerprint_reads_back_equal() -> None:
+    stored = corpus()["t02-byline_related"].candidate.fingerprint
+    assert Fingerprint.from_bytes(stored.to_bytes()) == stored
+
+
+@pytest.mark.parametrize("damaged", [b"", b"not a fingerprint", b'{"v": 99}\n'])
+def test_a_damaged_stored_fingerprint_is_refused_with_a_reason(damaged: bytes) -> None:
+    with pytest.raises(ValueError, match="fingerprint"):
+        Fingerprint.from_bytes(damaged)
+
+
+def test_a_report_in_html_merges_with_the_same_story_in_plain_text() -> None:
+    original = corpus()["t07"]
+    paragraphs = "".join(f"<p>{line}</p>" for line in original.text.splitlines())
+    related = "<p>相關新聞</p><ul><li>別的新聞</li></ul>"
+    report = Report(
+        source_id="html-portal", identity="x", title=original.title, link=None,
+        canonical_link=None, summary="", content=paragraphs + related,
+        published=original.candidate.published, updated=original.candidate.published,
+        content_hash="x",
+    )
+    decision = decide_merge(candidate_from_report(report), original.candidate)
+    assert decision is not None and decision.rule == "same-text"
