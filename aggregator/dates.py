@@ -94,6 +94,7 @@ _MONTH_NAME_FIRST_DATE = re.compile(
     rf"{_OPTIONAL_TIME}"
 )
 
+_LONGEST_DATE = 100  # characters; anything longer is not a date, and is not worth scanning
 _ROC_EPOCH = 1911
 _LATEST_ROC_YEAR = 200
 
@@ -103,6 +104,8 @@ def parse_date(text: str, *, timezone: str, now: datetime) -> datetime | None:
 
     A date without a zone is in `timezone` (an IANA name such as "Asia/Taipei").
     """
+    if len(text) > _LONGEST_DATE:
+        return None
     cleaned = _normalise(text)
     if not cleaned:
         return None

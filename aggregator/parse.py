@@ -60,6 +60,8 @@ def _read_json(text: str) -> RawFeed:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"the response is not valid JSON ({error}), so it is not a feed") from None
+    except RecursionError:
+        raise ParseError("the response is JSON nested too deeply to be a feed") from None
     if not is_json_feed(document):
         raise ParseError(
             "the URL returned JSON, but not a JSON Feed: it lacks "

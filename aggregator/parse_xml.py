@@ -21,9 +21,10 @@ __all__ = ["read_xml_feed", "root_element"]
 
 _PLAIN_TEXT_TYPES = frozenset({"text/plain"})
 # Skips the XML declaration, processing instructions, comments and a DOCTYPE
-# (with its internal subset) to find the name of the first element.
+# (with its internal subset) to find the name of the first element. The
+# possessive *+ stops a hostile prolog from backtracking exponentially.
 _ROOT_ELEMENT = re.compile(
-    r"""^(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<([A-Za-z_][\w:.-]*)""",
+    r"""^(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[[^\]]*\])*+>)*+<([A-Za-z_][\w:.-]*)""",
     re.DOTALL | re.IGNORECASE,
 )
 

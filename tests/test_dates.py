@@ -101,6 +101,7 @@ def test_the_result_is_aware_utc() -> None:
         "2025/3/22 10:00 +9900",
         "999/3/22",
         "12345",
+        "2025/3/22 " + " " * 10_000 + "10:00",
     ],
 )
 def test_anything_else_is_none(text: str) -> None:

@@ -281,8 +281,21 @@ def test_an_entry_link_that_is_not_http_is_dropped() -> None:
         (b'<?xml version="1.0"?><sitemap><url>x</url></sitemap>', "text/xml", "root element"),
         (b'{"version": "https://jsonfeed.org/version/1.1", ', "application/json", "not valid JSON"),
         (b"Service Unavailable", "text/plain", "neither XML nor JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "nested too deeply"),
+        (b"<?x?>" * 1000 + b"!", "text/xml", "not well-formed XML"),
     ],
-    ids=["html", "json", "truncated", "empty", "blank", "sitemap", "broken-json", "plain-text"],
+    ids=[
+        "html",
+        "json",
+        "truncated",
+        "empty",
+        "blank",
+        "sitemap",
+        "broken-json",
+        "plain-text",
+        "deep-json",
+        "hostile-prolog",
+    ],
 )
 def test_what_is_not_a_feed_raises_a_parse_error_saying_why(
     body: bytes, content_type: str, message: str
