@@ -118,10 +118,13 @@ def _filtered(
     statement = statement.join(entries, entries.c.id == entry_id)
     for categories in (query.categories, (category,) if category else ()):
         if categories:
+            # With the entry's date this is a primary-key lookup; without, SQLite's planner
+            # scans the category's whole range for every candidate.
             statement = statement.where(
                 exists().where(
-                    entry_categories.c.entry_id == entry_id,
                     entry_categories.c.category.in_(categories),
+                    entry_categories.c.published == entries.c.published,
+                    entry_categories.c.entry_id == entry_id,
                 )
             )
     for source_ids in (query.sources, (source,) if source else ()):
