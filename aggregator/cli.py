@@ -1,0 +1,282 @@
+"""The `aggregator` command: the outside interface described in CONTRACT.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from aggregator.config import ConfigError, load_config
+from aggregator.fetch import Fetcher
+from aggregator.logs import configure_logging
+from aggregator.migrate import is_current, upgrade
+from aggregator.models import Config, PollOutcome, WriteCounts
+from aggregator.opml_import import OpmlImportError
+from aggregator.poll import PassSummary, Poller
+from aggregator.store import Store, StoreUnavailable, open_store
+
+DEFAULT_DB = "sqlite:///aggregator.db"
+DEFAULT_CONFIG = "feeds.yaml"
+
+
+class CommandFailed(Exception):
+    """A command could not run; the message says why, and the exit status is 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging()
+    try:
+        return int(args.command(args))
+    except ConfigError as error:
+        # The contract's format: one `FILE:LINE: reason` per problem, nothing around it.
+        print("\n".join(map(str, error.problems)), file=sys.stderr)
+        return 1
+    except (CommandFailed, StoreUnavailable, OpmlImportError) as error:
+        print(f"aggregator: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="feeds.yaml (default: $AGGREGATOR_CONFIG, ./feeds.yaml)")
+    common.add_argument("--db", help="database URL (default: $DATABASE_URL, ./aggregator.db)")
+    serving = argparse.ArgumentParser(add_help=False)
+    serving.add_argument("--host", default="127.0.0.1")
+    serving.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    parser = argparse.ArgumentParser(prog="aggregator", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", parents=[common], help="validate the configuration")
+    check.set_defaults(command=cmd_check)
+
+    poll = commands.add_parser("poll", parents=[common], help="one pass over the due sources")
+    poll.add_argument("--all", action="store_true", help="every enabled source, due or not")
+    poll.add_argument("--source", action="append", default=[], metavar="ID")
+    poll.set_defaults(command=cmd_poll)
+
+    worker = commands.add_parser("worker", parents=[common], help="the scheduler alone")
+    worker.set_defaults(command=cmd_worker)
+
+    for name, command, text in (
+        ("web", cmd_web, "the web app alone (development server)"),
+        ("run", cmd_run, "poll and serve in one process"),
+        ("demo", cmd_demo, "poll and serve bundled sample feeds"),
+    ):
+        commands.add_parser(name, parents=[common, serving], help=text).set_defaults(
+            command=command)
+
+    opml = commands.add_parser("opml", help="sources as OPML 2.0")
+    opml_commands = opml.add_subparsers(required=True, metavar="ACTION")
+    opml_commands.add_parser("export", parents=[common]).set_defaults(command=cmd_opml_export)
+    opml_import = opml_commands.add_parser("import", parents=[common])
+    opml_import.add_argument("file")
+    opml_import.set_defaults(command=cmd_opml_import)
+
+    db = commands.add_parser("db", help="the store's schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", parents=[common]).set_defaults(command=cmd_db_upgrade)
+    return parser
+
+
+# --- resolving settings -------------------------------------------------------
+
+
+def config_path(args: argparse.Namespace) -> str:
+    return str(args.config or os.environ.get("AGGREGATOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def database_url(args: argparse.Namespace) -> str:
+    return str(args.db or os.environ.get("DATABASE_URL") or DEFAULT_DB)
+
+
+def ready_store(url: str) -> Store:
+    """Open the store, migrating an embedded SQLite store; a shared PostgreSQL store
+    is migrated by the release step (`aggregator db upgrade`), never implicitly."""
+    if url.startswith("sqlite"):
+        upgrade(url)
+    elif not is_current(url):
+        raise CommandFailed("the database schema is not current: run `aggregator db upgrade`")
+    store = open_store(url)
+    store.ping()
+    return store
+
+
+def make_poller(config: Config, store: Store) -> Poller:
+    fetcher = Fetcher(allow_private_addresses=config.settings.allow_private_addresses)
+    return Poller(config, store, fetcher)
+
+
+# --- commands -----------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(config_path(args))
+    print(f"{config.path}: ok ({len(config.sources)} sources, "
+          f"{len(config.categories)} categories)")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    config = load_config(config_path(args))
+    unknown = set(args.source) - {source.id for source in config.sources}
+    if unknown:
+        raise CommandFailed(f"unknown source: {', '.join(sorted(unknown))}")
+    store = ready_store(database_url(args))
+    now = datetime.now(UTC)
+    store.sync_sources(config.sources, now)
+    states = store.due_sources(now, include_not_due=bool(args.all or args.source))
+    if args.source:
+        states = [state for state in states if state.source_id in args.source]
+    poller = make_poller(config, store)
+    progress = Progress(len(states))
+    try:
+        summary = poller.poll(states, progress.update)
+    finally:
+        poller.close()
+        store.close()
+    progress.finish(summary)
+    return 0
+
+
+class Progress:
+    """Counts on stderr while a pass runs: one updating line on a terminal, a line
+    per source elsewhere (CI logs)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self.tty = sys.stderr.isatty()
+
+    def update(self, outcome: PollOutcome, counts: WriteCounts) -> None:
+        self.done += 1
+        self.failed += outcome.status == "failed"
+        if self.tty:
+            print(f"\rpolling: {self.done}/{self.total} sources, {self.failed} failed",
+                  end="", file=sys.stderr, flush=True)
+        else:
+            detail = outcome.error if outcome.status == "failed" else f"{counts.new} new"
+            print(f"[{self.done}/{self.total}] {outcome.source_id}: {outcome.status}, {detail}",
+                  file=sys.stderr)
+
+    def finish(self, summary: PassSummary) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+        print(
+            f"sources: {summary.ok} ok, {summary.not_modified} not modified, "
+            f"{summary.failed} failed; entries: {summary.new} new, {summary.updated} updated, "
+            f"{summary.merged} merged as duplicates"
+        )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from aggregator.worker import Worker, WorkerAlreadyRunning
+
+    config = load_config(config_path(args))
+    store = ready_store(database_url(args))
+    worker = Worker(config, store, make_poller(config, store))
+    stop = _stop_on_signals()
+    try:
+        worker.run_until(stop)
+    except WorkerAlreadyRunning as error:
+        raise CommandFailed(str(error)) from None
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from aggregator.web import create_app
+
+    app = create_app({"DATABASE_URL": database_url(args), "AGGREGATOR_CONFIG": config_path(args)})
+    app.run(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return serve_and_poll(config_path(args), database_url(args), args.host, args.port)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aggregator.demo import DemoFeeds
+
+    with DemoFeeds() as demo:
+        db = args.db or f"sqlite:///{Path(demo.directory) / 'demo.db'}"
+        print(f"demo: sample feeds at {demo.base_url}, store {db}", file=sys.stderr)
+        return serve_and_poll(demo.config_path, db, args.host, args.port)
+
+
+def serve_and_poll(config_file: str, db: str, host: str, port: int) -> int:
+    """The embedded default: the worker's scheduler in the background, the web app
+    in the foreground, both stopped by SIGINT/SIGTERM."""
+    from werkzeug.serving import make_server
+
+    from aggregator.web import create_app
+    from aggregator.worker import Worker
+
+    config = load_config(config_file)
+    store = ready_store(db)
+    worker = Worker(config, store, make_poller(config, store))
+    app = create_app({"DATABASE_URL": db, "AGGREGATOR_CONFIG": config_file})
+    server = make_server(host, port, app, threaded=True)
+    stop = _stop_on_signals()
+
+    def shut_down_on_stop() -> None:
+        stop.wait()
+        server.shutdown()
+
+    threading.Thread(target=shut_down_on_stop, daemon=True).start()
+    worker.start()
+    print(f"serving on http://{host}:{server.port}/", file=sys.stderr)
+    try:
+        server.serve_forever()
+    finally:
+        worker.stop()
+    return 0
+
+
+def cmd_opml_export(args: argparse.Namespace) -> int:
+    from aggregator.opml import export_opml
+
+    sys.stdout.write(export_opml(load_config(config_path(args))))
+    return 0
+
+
+def cmd_opml_import(args: argparse.Namespace) -> int:
+    from aggregator.opml_import import append_sources, sources_from_opml
+
+    path = config_path(args)
+    try:
+        sources = sources_from_opml(Path(args.file).read_bytes())
+    except OSError as error:
+        raise CommandFailed(f"cannot read {args.file}: {error.strerror}") from None
+    added = append_sources(path, sources)
+    print(f"{path}: {added} sources added")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    upgrade(database_url(args))
+    print("database schema is current")
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+if __name__ == "__main__":
+    sys.exit(main())

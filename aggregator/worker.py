@@ -1,0 +1,100 @@
+"""The polling worker: an APScheduler tick that claims due sources and polls them.
+
+Sources are claimed from the store with a lease, so several workers on
+PostgreSQL share the work without a coordinator, and a worker that dies loses
+its sources to the others when the lease runs out. Each tick claims at most a
+batch, so a fresh start polls its sources over several ticks, not in one burst.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from aggregator.models import Config
+from aggregator.poll import FETCH_THREADS, PassSummary, Poller
+from aggregator.store import Store
+
+log = logging.getLogger("aggregator.worker")
+
+TICK = timedelta(seconds=5)
+# Longer than one batch can take: fetches have a 30 s deadline, parses are bounded.
+LEASE = timedelta(minutes=5)
+BATCH = FETCH_THREADS * 2
+
+
+class WorkerAlreadyRunning(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, config: Config, store: Store, poller: Poller) -> None:
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._store = store
+        self._poller = poller
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._lock: IO[str] | None = None
+        store.sync_sources(config.sources, datetime.now(UTC))
+
+    def run_pass(self) -> PassSummary:
+        """Claim the sources that are due and poll them."""
+        states = self._store.claim_due(self.name, datetime.now(UTC), LEASE, BATCH)
+        return self._poller.poll(states) if states else PassSummary()
+
+    def start(self) -> None:
+        if self._store.dialect == "sqlite":
+            self._lock = _lock_sqlite_worker(self._store.url)
+        self._scheduler.add_job(
+            self._tick, "interval", seconds=TICK.total_seconds(), id="poll",
+            max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+        log.info("worker started", extra={"worker": self.name})
+
+    def stop(self) -> None:
+        self._scheduler.shutdown(wait=True)
+        self._poller.close()
+        if self._lock is not None:
+            self._lock.close()
+        log.info("worker stopped", extra={"worker": self.name})
+
+    def run_until(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()
+
+    def _tick(self) -> None:
+        try:
+            self.run_pass()
+        except Exception:  # the store may be down: log, and try again next tick
+            log.exception("poll pass failed", extra={"worker": self.name})
+
+
+def _lock_sqlite_worker(url: str) -> IO[str]:
+    """SQLite has one writer: a second worker on the same file would only wait on
+    locks, so it refuses to start."""
+    database = url.split("///", 1)[-1] or "aggregator.db"
+    path = Path(f"{database}.worker.lock")
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise WorkerAlreadyRunning(
+            f"another worker is already polling {database}; SQLite allows one worker. "
+            "Stop it, or use PostgreSQL (DATABASE_URL) to run several."
+        ) from None
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
