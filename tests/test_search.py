@@ -1,6 +1,6 @@
-"""Searching stored entries: Chinese without segmentation, variants, syntax, filters, order,
-paging, the time bound, keeping the index current, and highlighting. SQLite always,
-PostgreSQL when TEST_DATABASE_URL is set.
+"""Searching stored entries (the store indexes as it writes): Chinese without segmentation,
+variants, syntax, filters, order, paging, the time bound, keeping the index current, and
+highlighting. SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -38,12 +38,6 @@ def corpus_report(identity: str, **changes: Any) -> Any:
         content=item["content"],
         published=DAY_ONE + timedelta(hours=item["hours"]),
     )
-
-
-def reindex_all(engine: Engine) -> None:
-    """Until the store indexes as it writes, the tests index what it wrote."""
-    with engine.begin() as connection:
-        reindex_entries(connection, connection.scalars(select(entries.c.id)).all())
 
 
 class Searcher:
@@ -90,7 +84,6 @@ def search(store: Store, engine: Engine) -> Searcher:
     for source_id in CATEGORIES:
         identities = [key for key, item in CORPUS.items() if item["source"] == source_id]
         store.apply_poll(outcome(source_id, [corpus_report(key) for key in identities]))
-    reindex_all(engine)
     return Searcher(engine)
 
 
@@ -250,7 +243,6 @@ def test_a_search_past_its_time_limit_stops_with_a_reason(store: Store, engine: 
             ],
         )
     )
-    reindex_all(engine)
 
     with pytest.raises(SearchTooSlow, match="took longer than 1 ms"):
         Searcher(engine).page("高 OR 市 OR 政", order="relevance", time_limit_ms=1)
@@ -259,13 +251,10 @@ def test_a_search_past_its_time_limit_stops_with_a_reason(store: Store, engine: 
 # --- keeping the index current --------------------------------------------------------
 
 
-def test_a_changed_entry_is_found_by_its_new_words_only(
-    store: Store, engine: Engine, search: Searcher
-) -> None:
+def test_a_changed_entry_is_found_by_its_new_words_only(store: Store, search: Searcher) -> None:
     store.apply_poll(
         outcome("kcg", changed=[report("kcg", "renwu-roadwork", title="仁武區道路施工結束")])
     )
-    reindex_all(engine)
 
     assert search.find_set("結束") == {"renwu-roadwork"}
     assert search.find_set("夜間封閉") == set()
