@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -136,6 +137,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if args.source:
         states = [state for state in states if state.source_id in args.source]
     poller = make_poller(config, store)
+    # The progress lines say per source what the service's JSON poll lines say.
+    logging.getLogger("aggregator.poll").setLevel(logging.WARNING)
     progress = Progress(len(states))
     try:
         summary = poller.poll(states, progress.update)
