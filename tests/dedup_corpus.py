@@ -96,6 +96,7 @@ class PairCounts:
     true_positive: int = 0
     false_positive: int = 0
     false_negative: int = 0
+    true_negative: int = 0  # different stories kept apart
 
     @property
     def precision(self) -> float:
@@ -115,13 +116,11 @@ class PairCounts:
 
 def pair_counts(items: Sequence[Item], entry_of: dict[str, str]) -> dict[str, PairCounts]:
     """Pairwise counts overall ("all") and per kind (a pair counts for both its items' kinds)."""
-    tallies: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    tallies: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for first, second in itertools.combinations(items, 2):
         same_story = first.story == second.story
         merged = entry_of[first.id] == entry_of[second.id]
-        slot = 0 if same_story and merged else 1 if merged else 2 if same_story else None
-        if slot is None:
-            continue
+        slot = (0 if merged else 2) if same_story else (1 if merged else 3)
         for kind in {"all", first.kind, second.kind}:
             tallies[kind][slot] += 1
     return {kind: PairCounts(*counts) for kind, counts in tallies.items()}

@@ -8,7 +8,7 @@ the stored fingerprint.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
@@ -158,6 +158,18 @@ def test_nothing_is_learnt_from_fewer_than_three_entries() -> None:
 
 
 # --- similarity and the decision -----------------------------------------------------
+
+
+def test_english_copies_merge_across_case_and_punctuation() -> None:
+    text = ("The city council approved the new bus routes on Monday. Service starts in July, "
+            "with 8 routes changed and about 40,000 riders affected each day.")
+    original = Candidate("en-city", "a", datetime(2025, 6, 2, tzinfo=UTC), fingerprint("Bus", text))
+    copy = Candidate(
+        "en-portal", "b", datetime(2025, 6, 2, 3, tzinfo=UTC),
+        fingerprint("BUS ROUTES CHANGE", text.upper().replace(",", "").replace(".", " ..."))
+    )
+    decision = decide_merge(copy, original)
+    assert decision is not None and decision.rule == "same-text"
 
 
 def test_truncated_summary_is_contained_in_its_full_text() -> None:

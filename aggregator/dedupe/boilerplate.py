@@ -35,7 +35,7 @@ _BYLINE_LINE = re.compile(
 )
 # A subheading an edited rewrite adds: 【前鎮瑞隆里2例　研判社區感染】, ■主要幹道改道.
 # It repeats the story in other words (and its numbers out of their sentence's context).
-_SUBHEADING = re.compile(r"^(?:【[^】]{1,24}】|〔[^〕]{1,24}〕|[■●◆▍▌].{1,24})$")
+_SUBHEADING = re.compile(r"^(?:【[^】]{1,24}】|〔[^〕]{1,24}〕|[■▍▌].{1,24})$")
 _SHARE_PROMPT = re.compile(
     r"分享到|分享至|加入\s*line|按讚|追蹤我們|訂閱(?:電子報|頻道)|下載\s*app|點我看", re.IGNORECASE
 )

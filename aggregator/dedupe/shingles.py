@@ -45,10 +45,8 @@ def sketch(hashes: frozenset[int], bins: int) -> tuple[int, ...]:
     empty bins filled by rotation. Empty input gives an empty sketch."""
     if not hashes:
         return ()
-    # CRC-32 is linear, so its low bits are mixed with a multiplicative hash before binning.
-    mixed = sorted(((value * 0x9E3779B1) & 0xFFFFFFFF for value in hashes), reverse=True)
-    # Descending order: the last value written to a bin is its smallest.
-    smallest = {value % bins: value for value in mixed}
+    # In descending order, the last value written to a bin is its smallest.
+    smallest = {value % bins: value for value in sorted(hashes, reverse=True)}
     minima = [smallest.get(slot, -1) for slot in range(bins)]
     filled = list(minima)
     for slot in range(bins):
