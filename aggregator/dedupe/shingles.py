@@ -4,9 +4,11 @@ Why character shingles: Chinese has no spaces and word segmentation is slow, err
 and dictionary-dependent; overlapping character n-grams need none of that and work the
 same on English (spaces are removed first, so words run together, which costs nothing).
 Why 4 characters: most Chinese words are 2 characters, so 2- and 3-grams recur in any two
-releases of one city government (高雄市, 市政府, 表示將) and push unrelated texts' overlap up;
-5-grams break on every one-character edit (市府→市政府) and push copies' overlap down.
-4-grams keep unrelated releases below ~0.05 Jaccard and light edits above ~0.7.
+releases of one city government (高雄市, 市政府, 表示將) and lift unrelated texts' overlap;
+longer shingles break on every one-character edit and lower copies' overlap. Measured on
+tests/data/dedup/ (lowest edited rewrite / 99th percentile of different stories, Jaccard):
+2-grams 0.51 / 0.080, 3-grams 0.41 / 0.032, 4-grams 0.35 / 0.020, 5-grams 0.29 / 0.016.
+4 separates best (ratio 17) while leaving rewrites enough overlap for LSH to find them.
 
 Why MinHash with one permutation (Li, Owen & Zhang 2012) and not k permutations: k
 independent minima cost k hash evaluations per shingle, ~40 ms per article in CPython for
