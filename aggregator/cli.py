@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -185,13 +185,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     config = load_config(config_path(args))
     store = ready_store(database_url(args))
-    worker = Worker(config, store, make_poller(config, store))
+    worker = Worker(config, store, make_poller(config, store), lease=_worker_lease())
     stop = _stop_on_signals()
     try:
         worker.run_until(stop)
     except WorkerAlreadyRunning as error:
         raise CommandFailed(str(error)) from None
     return 0
+
+
+def _worker_lease() -> timedelta:
+    """$AGGREGATOR_LEASE_SECONDS: how long a claimed source stays a worker's before another
+    may take it (default 5 minutes; longer than a batch of polls can take)."""
+    from aggregator.worker import LEASE
+
+    text = os.environ.get("AGGREGATOR_LEASE_SECONDS")
+    if not text:
+        return LEASE
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise CommandFailed(
+            f"AGGREGATOR_LEASE_SECONDS={text!r} is not a number of seconds"
+        ) from None
+    if seconds <= 0:
+        raise CommandFailed(f"AGGREGATOR_LEASE_SECONDS={text!r} must be more than 0")
+    return timedelta(seconds=seconds)
 
 
 def cmd_web(args: argparse.Namespace) -> int:

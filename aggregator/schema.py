@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -90,7 +91,10 @@ sources = Table(
     Column("entries", Integer, nullable=False),  # how many reports it made
     Column("lease_owner", String(200)),
     Column("lease_until", UTCDateTime),
+    # the URL's host name, lowercased: claims keep per-host politeness across workers
+    Column("host", String(255)),
     Index(None, "next_poll"),
+    Index(None, "host", "lease_until"),
 )
 
 entries = Table(
@@ -130,6 +134,8 @@ reports = Table(
     Column("author", Text),
     Column("merge_rule", String(40), nullable=False),  # why it joined its entry
     Column("merge_score", Float),
+    # the near-duplicate fingerprint (aggregator.dedupe.Fingerprint.to_bytes); None before 0005
+    Column("fingerprint", LargeBinary),
     UniqueConstraint("source_id", "identity"),
     Index(None, "source_id", "published", "entry_id"),
     Index(None, "entry_id"),
@@ -150,4 +156,109 @@ store_meta = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+# --- watches, alerts and metrics (aggregator/alertstore.py, aggregator/pollstats.py) ---------
+# No foreign keys to entries: retention deletes entries, and a match or a sent alert outlives
+# them harmlessly (reads join and drop what is gone).
+
+# One row per (watch, entry) that matched: the watch's feed, and the proof that the entry was
+# already announced, so re-polls, merges and restarts never notify twice.
+watch_matches = Table(
+    "watch_matches",
+    metadata,
+    Column("watch", String(200), primary_key=True),
+    Column("entry_id", Integer, primary_key=True),
+    Column("matched_at", UTCDateTime, nullable=False),
+    Index(None, "watch", "matched_at"),
+)
+
+# Per watch: since when it exists (older entries never fire it) and up to when it was scanned.
+watch_scans = Table(
+    "watch_scans",
+    metadata,
+    Column("watch", String(200), primary_key=True),
+    Column("active_since", UTCDateTime, nullable=False),
+    Column("scanned_until", UTCDateTime, nullable=False),
+)
+
+# The outbox of webhook deliveries, written in the transaction that decided to notify.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(400), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt", UTCDateTime),  # None once delivered or given up
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", Text),
+    Index(None, "next_attempt"),
+)
+
+# A source's open silence episode; the row goes when the source speaks again.
+silence_episodes = Table(
+    "silence_episodes",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column("reason", String(20), nullable=False),
+    Column("since", UTCDateTime),
+    Column("flagged_at", UTCDateTime, nullable=False),
+)
+
+# Counters that the web process reads and every worker adds to, inside the poll transaction.
+metric_counters = Table(
+    "metric_counters",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("label", String(100), primary_key=True),  # "" for an unlabelled counter
+    Column("value", BigInteger, nullable=False),
+)
+
+# Arrivals per source over time: cadence learning and the /sources charts.
+Index("ix_reports_source_id_first_seen", reports.c.source_id, reports.c.first_seen)
+# New entries by time: the watch scan.
+Index("ix_entries_first_seen", entries.c.first_seen)
+
+# --- near-duplicate merging (aggregator/store_merge.py) -----------------------------------------
+
+# The candidate index: each report's LSH band keys, looked up by key within a time window
+# (title keys such as 市長今日公開行程 recur daily). Rows go with their report.
+merge_bands = Table(
+    "merge_bands",
+    metadata,
+    Column("band_key", String(16), primary_key=True),
+    Column("published", UTCDateTime, primary_key=True),
+    Column(
+        "report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index(None, "report_id"),
+)
+
+# Staff decisions that outlive re-polls, by the reports' stable (source, identity):
+# "apart" pairs never merge again, "together" pairs stay merged. Stored in both directions.
+merge_overrides = Table(
+    "merge_overrides",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column("identity", Text, primary_key=True),
+    Column("other_source_id", String(200), primary_key=True),
+    Column("other_identity", Text, primary_key=True),
+    Column("kind", String(10), nullable=False),  # "apart" or "together"
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every staff action: who (the name given at sign-in, or the CLI user), what, when.
+staff_actions = Table(
+    "staff_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("entry_uid", String(36), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: what the action was given and did
+    Index(None, "at"),
 )

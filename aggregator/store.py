@@ -13,10 +13,11 @@ import binascii
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     Connection,
@@ -56,6 +57,7 @@ from aggregator.models import (
     WriteCounts,
     WritePlan,
 )
+from aggregator.pollstats import record_poll
 from aggregator.schema import (
     UTCDateTime,
     entries,
@@ -66,6 +68,12 @@ from aggregator.schema import (
 )
 from aggregator.search.index import reindex_entries
 
+# At most this many sources of one host are leased at once, across every worker: the
+# fetcher's own per-host limit, kept across processes.
+PER_HOST_LEASES = 2
+# PostgreSQL transaction-level advisory lock keys (arbitrary, fixed).
+_CLAIM_LOCK = 0x61676701
+_INGEST_LOCK = 0x61676702
 # Execution option marking a transaction that writes: on SQLite it starts with BEGIN IMMEDIATE,
 # so a second writer waits for the lock (busy timeout) instead of failing on upgrade.
 _WRITES = "aggregator_writes"
@@ -187,6 +195,19 @@ class Store:
             f"the database at {_safe_url(self.url)} does not answer: {error.orig}"
         )
 
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A connection for the store's companion modules (alerts, metrics) to read with."""
+        return self._reading()
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A writing transaction for the store's companion modules (alerts)."""
+        return self._writing()
+
+    def entries_by_id(self, connection: Connection, entry_ids: Sequence[int]) -> list[StoredEntry]:
+        """The entries with these ids, in this order (ids no longer stored are left out)."""
+        present = set(connection.scalars(select(entries.c.id).where(entries.c.id.in_(entry_ids))))
+        return _load_entries(connection, [i for i in entry_ids if i in present])
+
     def ping(self) -> None:
         with self._reading() as connection:
             connection.execute(select(1))
@@ -246,24 +267,23 @@ class Store:
             return [_source_state(row) for row in rows]
 
     def claim_due(
-        self, worker: str, now: datetime, lease: timedelta, limit: int
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        *,
+        per_host: int = PER_HOST_LEASES,
     ) -> list[SourceState]:
         """Lease up to `limit` due sources to `worker`; a source leased to another is skipped
-        until its lease expires. Several workers may claim at once without overlap."""
+        until its lease expires, and no host gets more than `per_host` live leases across all
+        workers. Several workers may claim at once without overlap."""
         with self._writing() as connection:
-            claimable = (
-                select(sources.c.id)
-                .where(
-                    _due(now),
-                    or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now),
-                )
-                .order_by(sources.c.next_poll, sources.c.id)
-                .limit(limit)
-                # PostgreSQL: concurrent claimers skip each other's rows. SQLite has no row
-                # locks; BEGIN IMMEDIATE already serialises claimers there.
-                .with_for_update(skip_locked=True)
-            )
-            ids = connection.scalars(claimable).all()
+            # Counting a host's leases and adding to them must not interleave between
+            # claimers: PostgreSQL serialises claims on a lock (a claim takes milliseconds);
+            # SQLite's BEGIN IMMEDIATE already does.
+            _serialise(connection, _CLAIM_LOCK)
+            ids = connection.scalars(_claimable(now, limit, per_host)).all()
             if not ids:
                 return []
             connection.execute(
@@ -297,6 +317,10 @@ class Store:
         transaction, and release the source's lease. On any error nothing is written."""
         try:
             with self._writing() as connection:
+                if outcome.plan is not None and outcome.plan.new:
+                    # Two workers writing copies of one story at once must not both see
+                    # "no entry yet" and create two: writers of new reports take turns.
+                    _serialise(connection, _INGEST_LOCK)
                 categories = connection.scalar(
                     select(sources.c.categories).where(sources.c.id == outcome.source_id)
                 )
@@ -305,13 +329,14 @@ class Store:
                         f"source {outcome.source_id!r} is not in the store: sync_sources first"
                     )
                 _record_health(connection, outcome)
-                if outcome.plan is None:
-                    return WriteCounts()
-                counts = self._write_plan(
-                    connection, outcome.plan, outcome.attempted_at, json.loads(categories)
-                )
-                if outcome.plan.new or outcome.plan.changed:
-                    _bump_version(connection)
+                counts = WriteCounts()
+                if outcome.plan is not None:
+                    counts = self._write_plan(
+                        connection, outcome.plan, outcome.attempted_at, json.loads(categories)
+                    )
+                    if outcome.plan.new or outcome.plan.changed:
+                        _bump_version(connection)
+                record_poll(connection, outcome, counts)
                 return counts
         except IntegrityError as error:
             raise StoreError(
@@ -386,6 +411,30 @@ class Store:
                 joined.add(entry_id)
                 matches.append(_Match(entry_id, "same-url"))
         return matches
+
+    # --- retention -----------------------------------------------------------
+
+    def remove_entries_before(self, cutoff: datetime, limit: int) -> int:
+        """Remove up to `limit` entries published and first seen before `cutoff`, with their
+        reports, categories and search-index rows, in one short transaction; return how many
+        went. Call again until it returns 0."""
+        with self._writing() as connection:
+            # A poll attaching a report to an entry that is going must not interleave.
+            _serialise(connection, _INGEST_LOCK)
+            ids = connection.scalars(
+                select(entries.c.id)
+                .where(entries.c.published < cutoff, entries.c.first_seen < cutoff)
+                .order_by(entries.c.published, entries.c.id)
+                .limit(limit)
+            ).all()
+            if not ids:
+                return 0
+            connection.execute(entry_categories.delete().where(entry_categories.c.entry_id.in_(ids)))
+            connection.execute(reports.delete().where(reports.c.entry_id.in_(ids)))
+            connection.execute(entries.delete().where(entries.c.id.in_(ids)))
+            reindex_entries(connection, ids)  # drops the index rows of entries that are gone
+            _bump_version(connection)
+            return len(ids)
 
     # --- the read path -------------------------------------------------------
 
@@ -470,6 +519,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 def _config_values(source: Source) -> dict[str, Any]:
     return {
         "url": source.url,
+        "host": source_host(source.url),
         "title": source.title,
         "categories": json.dumps(list(source.categories), ensure_ascii=False),
         "interval_s": int(source.interval.total_seconds()),
@@ -489,6 +539,53 @@ def _pollable() -> Any:
 
 def _due(now: datetime) -> Any:
     return and_(_pollable(), or_(sources.c.next_poll.is_(None), sources.c.next_poll <= now))
+
+
+def _claimable(now: datetime, limit: int, per_host: int) -> Select[Any]:
+    """The ids of up to `limit` due, unleased sources, oldest due first, taking from each
+    host only as many as its live leases leave room for."""
+    live = or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now)
+    host = func.coalesce(sources.c.host, "")
+    leased = (
+        select(host.label("host"), func.count().label("leases"))
+        .where(~live)
+        .group_by(host)
+        .subquery("leased")
+    )
+    ranked = (
+        select(
+            sources.c.id,
+            sources.c.next_poll,
+            host.label("host"),
+            func.row_number()
+            .over(partition_by=host, order_by=(sources.c.next_poll, sources.c.id))
+            .label("rank"),
+        )
+        .where(_due(now), live)
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.id)
+        .outerjoin(leased, leased.c.host == ranked.c.host)
+        .where(ranked.c.rank <= per_host - func.coalesce(leased.c.leases, 0))
+        .order_by(ranked.c.next_poll, ranked.c.id)
+        .limit(limit)
+    )
+
+
+def _serialise(connection: Connection, key: int) -> None:
+    """Hold the lock `key` until the transaction ends (PostgreSQL; on SQLite every writing
+    transaction already holds the database's one write lock)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def source_host(url: str) -> str:
+    """The host name a source is fetched from, as the fetcher's per-host limit sees it."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _state_columns() -> Select[Any]:

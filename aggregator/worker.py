@@ -2,8 +2,10 @@
 
 Sources are claimed from the store with a lease, so several workers on
 PostgreSQL share the work without a coordinator, and a worker that dies loses
-its sources to the others when the lease runs out. Each tick claims at most a
-batch, so a fresh start polls its sources over several ticks, not in one burst.
+its sources to the others when the lease runs out. Each tick claims a batch at a
+time and polls it, and claims again while sources are due: a claim never takes more
+than a host's share (see `Store.claim_due`), so on many hosts the next batch starts
+while it would otherwise sit out a tick. Retention runs in the same scheduler.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from aggregator.models import Config
 from aggregator.poll import FETCH_THREADS, PassSummary, Poller
+from aggregator.retention import remove_expired
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator.worker")
@@ -30,6 +33,9 @@ TICK = timedelta(seconds=5)
 # Longer than one batch can take: fetches have a 30 s deadline, parses are bounded.
 LEASE = timedelta(minutes=5)
 BATCH = FETCH_THREADS * 2
+RETENTION_EVERY = timedelta(days=1)
+# After start, once: a worker restarted daily would otherwise never reach its first run.
+RETENTION_FIRST_AFTER = timedelta(minutes=1)
 
 
 class WorkerAlreadyRunning(Exception):
@@ -37,30 +43,46 @@ class WorkerAlreadyRunning(Exception):
 
 
 class Worker:
-    def __init__(self, config: Config, store: Store, poller: Poller) -> None:
+    def __init__(
+        self, config: Config, store: Store, poller: Poller, *, lease: timedelta = LEASE
+    ) -> None:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._store = store
         self._poller = poller
+        self._lease = lease
+        self._retention_days = config.settings.retention_days
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock: IO[str] | None = None
+        self._stopping = threading.Event()
         store.sync_sources(config.sources, datetime.now(UTC))
 
     def run_pass(self) -> PassSummary:
-        """Claim the sources that are due and poll them."""
-        states = self._store.claim_due(self.name, datetime.now(UTC), LEASE, BATCH)
+        """Claim one batch of the sources that are due and poll it."""
+        states = self._store.claim_due(self.name, datetime.now(UTC), self._lease, BATCH)
         return self._poller.poll(states) if states else PassSummary()
+
+    def run_due(self) -> None:
+        """Poll batches until no source is due (or the worker is stopping)."""
+        while not self._stopping.is_set() and self.run_pass() != PassSummary():
+            pass
 
     def start(self) -> None:
         if self._store.dialect == "sqlite":
             self._lock = _lock_sqlite_worker(self._store.url)
+        now = datetime.now(UTC)
         self._scheduler.add_job(
             self._tick, "interval", seconds=TICK.total_seconds(), id="poll",
-            max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+            max_instances=1, coalesce=True, next_run_time=now,
+        )
+        self._scheduler.add_job(
+            self._retain, "interval", seconds=RETENTION_EVERY.total_seconds(), id="retention",
+            max_instances=1, coalesce=True, next_run_time=now + RETENTION_FIRST_AFTER,
         )
         self._scheduler.start()
         log.info("worker started", extra={"worker": self.name})
 
     def stop(self) -> None:
+        self._stopping.set()
         self._scheduler.shutdown(wait=True)
         self._poller.close()
         if self._lock is not None:
@@ -76,9 +98,17 @@ class Worker:
 
     def _tick(self) -> None:
         try:
-            self.run_pass()
+            self.run_due()
         except Exception:  # the store may be down: log, and try again next tick
+            # Sources whose poll was not written keep their lease until it runs out,
+            # then any worker polls them again.
             log.exception("poll pass failed", extra={"worker": self.name})
+
+    def _retain(self) -> None:
+        try:
+            remove_expired(self._store, self._retention_days, datetime.now(UTC))
+        except Exception:  # the store may be down: the next run removes what this one left
+            log.exception("retention failed", extra={"worker": self.name})
 
 
 def _lock_sqlite_worker(url: str) -> IO[str]:

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from aggregator.migrate import is_current, upgrade
+from aggregator.migrate import alembic_config, is_current, upgrade
 from aggregator.schema import metadata
 from aggregator.search.index import is_search_index_table
 from aggregator.store import StoreUnavailable
@@ -57,3 +58,11 @@ def test_the_migrated_database_matches_the_schema_metadata(db_url: str) -> None:
 def test_upgrade_of_an_unreachable_database_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="does not answer"):
         upgrade(f"sqlite:///{tmp_path}/no/such/directory/store.db")
+
+
+def test_the_migrations_form_one_line_of_history() -> None:
+    # `upgrade` goes to "head": a second head (two branches added in parallel) would be
+    # left out, or refused, until someone merges them.
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+
+    assert len(heads) == 1, f"migration heads {heads}: merge them with `alembic merge`"

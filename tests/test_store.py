@@ -367,7 +367,10 @@ def test_a_claim_respects_its_limit(two_sources: Store) -> None:
 
 
 def test_concurrent_claimers_never_share_a_source(store: Store) -> None:
-    store.sync_sources([source(f"s{n:02}") for n in range(12)], T0)
+    # Each on its own host, so that per-host politeness does not limit the claims.
+    store.sync_sources(
+        [source(f"s{n:02}", url=f"http://host{n}.example/feed.xml") for n in range(12)], T0
+    )
     claimers = [open_store(store.url) for _ in range(3)]
 
     def claim_until_none_left(claimer: Store, worker: str) -> list[str]:
