@@ -84,8 +84,11 @@ def write_config(directory: Path) -> Path:
 
 def seed(store: Store, config_path: Path) -> None:
     config = load_config(config_path)
-    store.sync_sources(config.sources, NOW - timedelta(days=1))
-    polled = NOW - timedelta(minutes=5)
+    # Poll times are relative to the moment of seeding, as the staff page shows them
+    # relative to the moment of the request; entry dates are fixed for the whole run.
+    seeded_at = datetime.now(UTC)
+    store.sync_sources(config.sources, seeded_at - timedelta(days=1))
+    polled = seeded_at - timedelta(minutes=5)
     merged = report("kcg", "merged", title=MERGED_TITLE, link=MERGED_LINK, published=NOW)
     kaohsiung = [
         report("kcg", f"k{number}", title=title, published=NOW - timedelta(hours=number))
@@ -115,7 +118,7 @@ def seed(store: Store, config_path: Path) -> None:
                 "broken",
                 status="failed",
                 error=FAILING_ERROR,
-                attempted_at=NOW - timedelta(hours=3 - attempt),
+                attempted_at=seeded_at - timedelta(hours=3 - attempt),
             )
         )
 
