@@ -20,7 +20,7 @@ from aggregator.migrate import is_current, upgrade
 from aggregator.models import Config, PollOutcome, WriteCounts
 from aggregator.opml_import import OpmlImportError
 from aggregator.poll import PassSummary, Poller
-from aggregator.store import Store, StoreUnavailable, open_store
+from aggregator.store import Store, StoreError, StoreUnavailable, open_store
 
 DEFAULT_DB = "sqlite:///aggregator.db"
 DEFAULT_CONFIG = "feeds.yaml"
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the store's schema")
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common]).set_defaults(command=cmd_db_upgrade)
+    _add_merge_commands(commands, common)
     return parser
 
 
@@ -287,6 +288,58 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     upgrade(database_url(args))
     print("database schema is current")
     return 0
+
+
+# --- merge: staff corrections of near-duplicate merging --------------------------------
+
+
+def _add_merge_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    merge = commands.add_parser("merge", help="correct how copies of a story were merged")
+    actions = merge.add_subparsers(required=True, metavar="ACTION")
+    split = actions.add_parser(
+        "split", parents=[common], help="detach one source's report into an entry of its own"
+    )
+    split.add_argument("entry", metavar="ENTRY", help="the entry's id")
+    split.add_argument("report", metavar="REPORT", help="the source id of the report to detach")
+    split.set_defaults(command=cmd_merge_split)
+    force = actions.add_parser(
+        "force", parents=[common], help="attach every report of OTHER to ENTRY"
+    )
+    force.add_argument("entry", metavar="ENTRY", help="the entry that keeps its id")
+    force.add_argument("other", metavar="OTHER", help="the entry whose reports join it")
+    force.set_defaults(command=cmd_merge_force)
+
+
+def cmd_merge_split(args: argparse.Namespace) -> int:
+    store = ready_store(database_url(args))
+    try:
+        new_uid = store.split_report(args.entry, args.report, _cli_actor(), datetime.now(UTC))
+    except StoreError as error:
+        raise CommandFailed(str(error)) from error
+    finally:
+        store.close()
+    print(f"report of {args.report} is now entry {new_uid}")
+    return 0
+
+
+def cmd_merge_force(args: argparse.Namespace) -> int:
+    store = ready_store(database_url(args))
+    try:
+        store.force_merge(args.entry, args.other, _cli_actor(), datetime.now(UTC))
+    except StoreError as error:
+        raise CommandFailed(str(error)) from error
+    finally:
+        store.close()
+    print(f"entry {args.other} merged into {args.entry}")
+    return 0
+
+
+def _cli_actor() -> str:
+    """Who acts from the command line, for the audit log: the login user."""
+    return f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
 
 
 def _stop_on_signals() -> threading.Event:

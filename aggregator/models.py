@@ -257,3 +257,40 @@ class EntryQuery:
 class EntryPage:
     entries: tuple[StoredEntry, ...]
     next_cursor: str | None
+
+
+# --- merging: the staff view ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MergedReport:
+    """One report of an entry with why it joined: `merge_rule` is "first" for the report
+    that made the entry, else "same-url", a near-duplicate rule of `aggregator.dedupe`
+    (with `merge_score`), "forced" or "split" (staff)."""
+
+    source_id: str
+    source_title: str
+    title: str
+    link: str | None
+    published: datetime
+    merge_rule: str
+    merge_score: float | None
+    shown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAction:
+    """One logged staff action: who did what to which entry, and when."""
+
+    at: datetime
+    actor: str
+    action: str  # "split" or "force-merge"
+    entry_uid: str
+    detail: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEntry:
+    entry: StoredEntry
+    reports: tuple[MergedReport, ...]  # the shown one first
+    actions: tuple[StaffAction, ...]  # newest first

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -41,10 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
+from aggregator.dedupe import Candidate, candidate_from_report
 from aggregator.models import (
     EntryPage,
     EntryQuery,
     KnownReport,
+    MergedReport,
     PollOutcome,
     Report,
     Source,
@@ -52,6 +55,8 @@ from aggregator.models import (
     SourceReport,
     SourceState,
     SourceStatus,
+    StaffAction,
+    StaffEntry,
     StoredEntry,
     Validators,
     WriteCounts,
@@ -67,6 +72,18 @@ from aggregator.schema import (
     store_meta,
 )
 from aggregator.search.index import reindex_entries
+from aggregator.store_merge import (
+    Boilerplates,
+    EntryChoice,
+    actions_on,
+    choose_entries,
+    index_reports,
+    join_together,
+    log_action,
+    mark_merged_by_staff,
+    recent_texts,
+    split_apart,
+)
 
 # At most this many sources of one host are leased at once, across every worker: the
 # fetcher's own per-host limit, kept across processes.
@@ -85,6 +102,7 @@ _ENTRY_UID_NAMESPACE = uuid.UUID("6f1c5a2e-3b7d-5e8a-9c41-0d2b7e6f4a13")
 # Bound parameters per statement stay well under SQLite's and psycopg's limits.
 _IN_CHUNK = 1000
 _T = TypeVar("_T")
+_staff_log = logging.getLogger("aggregator.staff")
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
@@ -156,11 +174,14 @@ class _Match:
 
 
 class Store:
-    def __init__(self, url: str, engine: Engine) -> None:
+    def __init__(self, url: str, engine: Engine, *, merge_near_duplicates: bool = True) -> None:
+        """`merge_near_duplicates=False` merges exact links only: for bench/dedup.py."""
         self.url = url
         self.dialect: str = engine.dialect.name
         self._engine = engine
         self._writer = engine.execution_options(**{_WRITES: True})
+        self._merging = merge_near_duplicates
+        self._boilerplates = Boilerplates()
 
     # --- connections ---------------------------------------------------------
 
@@ -315,6 +336,7 @@ class Store:
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
+        fingerprinted = self._fingerprint(outcome.plan)
         try:
             with self._writing() as connection:
                 if outcome.plan is not None and outcome.plan.new:
@@ -332,7 +354,11 @@ class Store:
                 counts = WriteCounts()
                 if outcome.plan is not None:
                     counts = self._write_plan(
-                        connection, outcome.plan, outcome.attempted_at, json.loads(categories)
+                        connection,
+                        outcome.plan,
+                        outcome.attempted_at,
+                        json.loads(categories),
+                        fingerprinted,
                     )
                     if outcome.plan.new or outcome.plan.changed:
                         _bump_version(connection)
@@ -345,14 +371,23 @@ class Store:
             ) from error
 
     def _write_plan(
-        self, connection: Connection, plan: WritePlan, noticed: datetime, categories: list[str]
+        self,
+        connection: Connection,
+        plan: WritePlan,
+        noticed: datetime,
+        categories: list[str],
+        fingerprinted: Sequence[Candidate] | None,
     ) -> WriteCounts:
         matches = self._find_entries(connection, plan.source_id, plan.new)
+        if fingerprinted is not None:
+            matches = _near_duplicate_matches(connection, plan.source_id, fingerprinted, matches)
         creating = [report for report, match in zip(plan.new, matches, strict=True) if not match]
         created_ids = _insert_entries(connection, creating, noticed)
         created = iter(created_ids)
         entry_ids = [match.entry_id if match else next(created) for match in matches]
-        _insert_reports(connection, plan.new, matches, entry_ids, noticed)
+        _insert_reports(connection, plan.new, matches, entry_ids, noticed, fingerprinted)
+        if fingerprinted:
+            index_reports(connection, plan.source_id, fingerprinted)
         _show_first_reports(connection, created_ids)
         _categorise(connection, created_ids, [r.published for r in creating], categories)
         merged_entry_ids = {m.entry_id for m in matches if m}
@@ -374,6 +409,20 @@ class Store:
             merged=len(plan.new) - len(created_ids),
             unchanged=plan.unchanged,
         )
+
+    def _fingerprint(self, plan: WritePlan | None) -> list[Candidate] | None:
+        """The new reports' fingerprints, computed before the write transaction opens (CPU
+        work that must not hold the write lock); None when near-duplicates are not merged."""
+        if not self._merging or plan is None or not plan.new:
+            return None
+        boilerplate = self._boilerplates.of(
+            plan.source_id, len(plan.new), lambda: self._recent_texts(plan.source_id)
+        )
+        return [candidate_from_report(report, boilerplate) for report in plan.new]
+
+    def _recent_texts(self, source_id: str) -> list[str]:
+        with self._reading() as connection:
+            return recent_texts(connection, source_id)
 
     def _find_entries(
         self, connection: Connection, source_id: str, new: Sequence[Report]
@@ -436,6 +485,113 @@ class Store:
             _bump_version(connection)
             return len(ids)
 
+    # --- merging: the staff view and actions ----------------------------------
+
+    def staff_entry(self, uid: str) -> StaffEntry | None:
+        """The entry with every report and the rule that merged it, and the staff actions on it."""
+        with self._reading() as connection:
+            entry_id = connection.scalar(select(entries.c.id).where(entries.c.uid == uid))
+            if entry_id is None:
+                return None
+            shown = _load_entries(connection, [entry_id])[0]
+            rows = connection.execute(
+                select(reports, sources.c.title.label("source_title"), sources.c.feed_title)
+                .join(sources, sources.c.id == reports.c.source_id)
+                .where(reports.c.entry_id == entry_id)
+                .order_by(*_SHOWN_ORDER)
+            ).all()
+            shown_id = connection.scalar(
+                select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+            )
+            merged = sorted(
+                (_merged_report(row, row.id == shown_id) for row in rows),
+                key=lambda report: not report.shown,
+            )
+            return StaffEntry(shown, tuple(merged), tuple(actions_on(connection, uid)))
+
+    def split_report(self, entry_uid: str, source_id: str, actor: str, now: datetime) -> str:
+        """Detach the report of `source_id` from the entry into an entry of its own, kept
+        apart from the entry's other reports across re-polls; return the new entry's id."""
+        with self._writing() as connection:
+            _serialise(connection, _INGEST_LOCK)
+            entry_id = _entry_id(connection, entry_uid)
+            attached = {
+                row.source_id: row
+                for row in connection.execute(select(reports).where(reports.c.entry_id == entry_id))
+            }
+            report = attached.get(source_id)
+            if report is None:
+                raise StoreError(f"entry {entry_uid} has no report from source {source_id!r}")
+            if len(attached) == 1:
+                raise StoreError(f"entry {entry_uid} has one report only: nothing to split")
+            new_uid = str(uuid.uuid4())  # the report's own uuid5 may be the old entry's id
+            connection.execute(
+                insert(entries).values(
+                    uid=new_uid,
+                    **{name: report._mapping[name] for name in (*_SHOWN_FIELDS, "updated")},
+                    first_seen=now,
+                    shown_report_id=report.id,
+                )
+            )
+            new_id = _entry_id(connection, new_uid)
+            connection.execute(
+                update(reports).where(reports.c.id == report.id).values(entry_id=new_id)
+            )
+            mark_merged_by_staff(connection, [report.id], "split")
+            others = [row.id for row in attached.values() if row.id != report.id]
+            split_apart(connection, report.id, others, now)
+            self._after_staff_action(connection, [entry_id, new_id], now)
+            action = StaffAction(
+                now, actor, "split", entry_uid, {"source": source_id, "new_entry": new_uid}
+            )
+            log_action(connection, action)
+        _log_staff_action(action)
+        return new_uid
+
+    def force_merge(self, entry_uid: str, other_uid: str, actor: str, now: datetime) -> None:
+        """Attach every report of entry `other_uid` to entry `entry_uid`, which keeps its id;
+        the pair stays merged across re-polls. The other entry's id stops resolving."""
+        with self._writing() as connection:
+            _serialise(connection, _INGEST_LOCK)
+            entry_id = _entry_id(connection, entry_uid)
+            other_id = _entry_id(connection, other_uid)
+            if entry_id == other_id:
+                raise StoreError(f"entry {entry_uid} cannot be merged with itself")
+            kept = connection.execute(
+                select(reports.c.id, reports.c.source_id).where(reports.c.entry_id == entry_id)
+            ).all()
+            moving = connection.execute(
+                select(reports.c.id, reports.c.source_id).where(reports.c.entry_id == other_id)
+            ).all()
+            shared = {row.source_id for row in kept} & {row.source_id for row in moving}
+            if shared:
+                raise StoreError(
+                    f"entries {entry_uid} and {other_uid} both hold a report of"
+                    f" {', '.join(sorted(shared))}: one source's two reports are two stories"
+                )
+            moving_ids = [row.id for row in moving]
+            connection.execute(
+                update(reports).where(reports.c.id.in_(moving_ids)).values(entry_id=entry_id)
+            )
+            mark_merged_by_staff(connection, moving_ids, "forced")
+            join_together(connection, [row.id for row in kept], moving_ids, now)
+            connection.execute(
+                entry_categories.delete().where(entry_categories.c.entry_id == other_id)
+            )
+            connection.execute(entries.delete().where(entries.c.id == other_id))
+            self._after_staff_action(connection, [entry_id, other_id], now)
+            action = StaffAction(now, actor, "force-merge", entry_uid, {"merged": other_uid})
+            log_action(connection, action)
+        _log_staff_action(action)
+
+    def _after_staff_action(
+        self, connection: Connection, entry_ids: Sequence[int], now: datetime
+    ) -> None:
+        _refresh_entries(connection, entry_ids, now)
+        _rewrite_entry_categories(connection, entry_ids)
+        reindex_entries(connection, entry_ids)
+        _bump_version(connection)
+
     # --- the read path -------------------------------------------------------
 
     def entries(self, query: EntryQuery) -> EntryPage:
@@ -490,6 +646,38 @@ class Store:
                 select(store_meta.c.value).where(store_meta.c.key == "version")
             )
             return int(value or 0)
+
+
+def _entry_id(connection: Connection, uid: str) -> int:
+    entry_id = connection.scalar(select(entries.c.id).where(entries.c.uid == uid))
+    if entry_id is None:
+        raise StoreError(f"there is no entry {uid!r}")
+    return int(entry_id)
+
+
+def _merged_report(row: AnyRow, shown: bool) -> MergedReport:
+    return MergedReport(
+        source_id=row.source_id,
+        source_title=row.source_title or row.feed_title or row.source_id,
+        title=row.title,
+        link=row.link,
+        published=row.published,
+        merge_rule=row.merge_rule,
+        merge_score=row.merge_score,
+        shown=shown,
+    )
+
+
+def _log_staff_action(action: StaffAction) -> None:
+    _staff_log.info(
+        "staff action",
+        extra={
+            "actor": action.actor,
+            "action": action.action,
+            "entry": action.entry_uid,
+            "detail": dict(action.detail),
+        },
+    )
 
 
 # --- cursors -----------------------------------------------------------------
@@ -714,9 +902,15 @@ def _insert_reports(
     matches: Sequence[_Match | None],
     entry_ids: Sequence[int],
     noticed: datetime,
+    fingerprinted: Sequence[Candidate] | None,
 ) -> None:
     if not new:
         return
+    fingerprints = (
+        [candidate.fingerprint.to_bytes() for candidate in fingerprinted]
+        if fingerprinted
+        else [None] * len(new)
+    )
     connection.execute(
         insert(reports),
         [
@@ -728,10 +922,31 @@ def _insert_reports(
                 "first_seen": noticed,
                 "merge_rule": match.rule if match else "first",
                 "merge_score": match.score if match else None,
+                "fingerprint": fingerprint,
             }
-            for report, match, entry_id in zip(new, matches, entry_ids, strict=True)
+            for report, match, entry_id, fingerprint in zip(
+                new, matches, entry_ids, fingerprints, strict=True
+            )
         ],
     )
+
+
+def _near_duplicate_matches(
+    connection: Connection,
+    source_id: str,
+    fingerprinted: Sequence[Candidate],
+    same_url: Sequence[_Match | None],
+) -> list[_Match | None]:
+    """The exact-link matches refined by staff overrides and completed with near-duplicates
+    (see `aggregator.store_merge.choose_entries`)."""
+    choices = choose_entries(
+        connection, source_id, fingerprinted, [m.entry_id if m else None for m in same_url]
+    )
+    return [_match(choice) for choice in choices]
+
+
+def _match(choice: EntryChoice | None) -> _Match | None:
+    return _Match(choice.entry_id, choice.rule, choice.score) if choice else None
 
 
 def _show_first_reports(connection: Connection, created_ids: Sequence[int]) -> None:

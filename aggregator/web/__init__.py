@@ -11,7 +11,17 @@ from flask import Flask
 
 from aggregator.config import load_config
 from aggregator.store import open_store
-from aggregator.web import api, errors, feeds, ops, reader, security, staff, templating
+from aggregator.web import (
+    api,
+    errors,
+    feeds,
+    ops,
+    reader,
+    security,
+    staff,
+    staff_entries,
+    templating,
+)
 from aggregator.web.state import EXTENSION_KEY, AppState
 
 # Templates sit at the top of the repository, beside the package, not inside it.
@@ -38,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         staff_secret=settings["AGGREGATOR_STAFF_SECRET"] or None,
     )
     security.init_app(app)
+    staff_entries.init_app(app)  # staff sign-in and the entry pages' merge actions
     templating.init_app(app)
     errors.init_app(app)
     for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp):

@@ -1,0 +1,386 @@
+"""Near-duplicate merging in the store: the band index, the candidate lookup, staff overrides.
+
+`Store.apply_poll` fingerprints new reports before its write transaction opens (CPU work
+that must not hold the write lock), then, inside it, `choose_entries` finds for each report
+the entry it joins: a staff "together" override first, else the exact-link match unless
+staff split that pair apart, else the entries sharing a band key within CANDIDATE_WINDOW,
+decided by the pure `aggregator.dedupe.choose_entry`. `index_reports` writes the band keys
+of the reports just inserted. The staff actions' SQL (`split_apart`, `join_together`) lives
+here too; `Store` wraps each in one transaction with the entry bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from aggregator.dedupe import (
+    Candidate,
+    Fingerprint,
+    choose_entry,
+    fingerprint,
+    learn_boilerplate,
+    plain_text,
+)
+from aggregator.models import StaffAction
+from aggregator.schema import merge_bands, merge_overrides, reports, staff_actions
+
+# Only entries whose reports share a band key and were published this close are compared:
+# title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.
+CANDIDATE_WINDOW = timedelta(days=30)
+# A source's header and footer are learnt from its recent texts once there are enough of them
+# (fewer would mistake a series of template releases for boilerplate), and relearnt as it
+# publishes more.
+BOILERPLATE_SAMPLE = 50
+BOILERPLATE_MIN_SAMPLE = 20
+BOILERPLATE_RELEARN_AFTER = 200
+# A report stored without a fingerprint still counts for the one-report-per-source rule.
+_NO_FINGERPRINT = Fingerprint(title_key="", shingles=frozenset(), facts=frozenset(), band_keys=())
+_IN_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EntryChoice:
+    """The stored entry a new report joins, and the rule (and score) that decided it."""
+
+    entry_id: int
+    rule: str
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class _Overrides:
+    apart: set[int] = field(default_factory=set)  # entries this report must not join
+    together: set[int] = field(default_factory=set)  # entries it must join
+
+
+class Boilerplates:
+    """Each source's learnt header and footer, kept between polls and relearnt now and then."""
+
+    def __init__(self) -> None:
+        self._learnt: dict[str, tuple[frozenset[str], int]] = {}
+
+    def of(self, source_id: str, arriving: int, recent: Callable[[], list[str]]) -> frozenset[str]:
+        """The boilerplate of `source_id`, which is about to add `arriving` reports;
+        `recent` reads its latest texts when the boilerplate is (re)learnt."""
+        learnt, since = self._learnt.get(source_id, (frozenset(), BOILERPLATE_RELEARN_AFTER))
+        if since >= BOILERPLATE_RELEARN_AFTER:
+            texts = recent()
+            if len(texts) >= BOILERPLATE_MIN_SAMPLE:
+                learnt = learn_boilerplate(texts)
+            since = 0
+        self._learnt[source_id] = (learnt, since + arriving)
+        return learnt
+
+
+def recent_texts(connection: Connection, source_id: str) -> list[str]:
+    """The plain text of the source's latest reports, for learning its boilerplate."""
+    rows = connection.execute(
+        select(reports.c.content, reports.c.summary)
+        .where(reports.c.source_id == source_id)
+        .order_by(reports.c.published.desc())
+        .limit(BOILERPLATE_SAMPLE)
+    )
+    return [plain_text(row.content or row.summary) for row in rows]
+
+
+def choose_entries(
+    connection: Connection,
+    source_id: str,
+    new: Sequence[Candidate],
+    same_url: Sequence[int | None],
+) -> list[EntryChoice | None]:
+    """For each new report of `source_id` (with the entry its canonical link matched, if
+    any), the entry it joins, or None for a new entry. No entry takes two of them."""
+    overrides = _overrides(connection, source_id, [candidate.identity for candidate in new])
+    near = _near_entries(connection, new)
+    taken: set[int] = set()
+    choices: list[EntryChoice | None] = []
+    for candidate, url_entry in zip(new, same_url, strict=True):
+        own = overrides.get(candidate.identity, _Overrides())
+        choice = _choice(candidate, url_entry, own, near, taken)
+        if choice is not None:
+            taken.add(choice.entry_id)
+        choices.append(choice)
+    return choices
+
+
+def _choice(
+    candidate: Candidate,
+    url_entry: int | None,
+    own: _Overrides,
+    near: _NearEntries,
+    taken: set[int],
+) -> EntryChoice | None:
+    forced = sorted(own.together - taken)
+    if forced:
+        return EntryChoice(forced[0], "forced")
+    if url_entry is not None and url_entry not in own.apart | taken:
+        return EntryChoice(url_entry, "same-url")
+    pool = {
+        str(entry_id): near.reports[entry_id]
+        for entry_id in near.for_candidate(candidate) - own.apart - taken
+    }
+    chosen = choose_entry(candidate, pool)
+    if chosen is None:
+        return None
+    entry_id, decision = chosen
+    return EntryChoice(int(entry_id), decision.rule, decision.score)
+
+
+@dataclass(slots=True)
+class _NearEntries:
+    """The entries sharing a band key with the new reports, and their reports."""
+
+    hits: dict[str, list[tuple[datetime, int]]]  # band key → (published, entry id)
+    reports: dict[int, list[Candidate]]
+
+    def for_candidate(self, candidate: Candidate) -> set[int]:
+        return {
+            entry_id
+            for key in candidate.fingerprint.band_keys
+            for published, entry_id in self.hits.get(key, ())
+            if abs(published - candidate.published) <= CANDIDATE_WINDOW
+        }
+
+
+def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntries:
+    keys = sorted({key for candidate in new for key in candidate.fingerprint.band_keys})
+    if not keys:
+        return _NearEntries({}, {})
+    earliest = min(candidate.published for candidate in new) - CANDIDATE_WINDOW
+    latest = max(candidate.published for candidate in new) + CANDIDATE_WINDOW
+    hits: defaultdict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for chunk in _chunks(keys):
+        for row in connection.execute(
+            select(merge_bands.c.band_key, merge_bands.c.published, reports.c.entry_id)
+            .join(reports, reports.c.id == merge_bands.c.report_id)
+            .where(
+                merge_bands.c.band_key.in_(chunk),
+                merge_bands.c.published.between(earliest, latest),
+            )
+        ):
+            hits[row.band_key].append((row.published, row.entry_id))
+    entry_ids = sorted({entry_id for found in hits.values() for _, entry_id in found})
+    attached: defaultdict[int, list[Candidate]] = defaultdict(list)
+    for chunk in _chunks(entry_ids):
+        for report in connection.execute(
+            select(
+                reports.c.entry_id,
+                reports.c.source_id,
+                reports.c.identity,
+                reports.c.published,
+                reports.c.fingerprint,
+            ).where(reports.c.entry_id.in_(chunk))
+        ):
+            attached[report.entry_id].append(
+                Candidate(
+                    report.source_id,
+                    report.identity,
+                    report.published,
+                    _stored(report.fingerprint),
+                )
+            )
+    return _NearEntries(dict(hits), dict(attached))
+
+
+def _stored(blob: bytes | None) -> Fingerprint:
+    if blob is None:
+        return _NO_FINGERPRINT
+    try:
+        return Fingerprint.from_bytes(blob)
+    except ValueError:
+        return _NO_FINGERPRINT  # an older format: compared as text-less until re-fingerprinted
+
+
+def _overrides(
+    connection: Connection, source_id: str, identities: Sequence[str]
+) -> dict[str, _Overrides]:
+    """Staff overrides of these reports, as the entries the partners are in now."""
+    found: defaultdict[str, _Overrides] = defaultdict(_Overrides)
+    for chunk in _chunks(sorted(set(identities))):
+        for row in connection.execute(
+            select(merge_overrides.c.identity, merge_overrides.c.kind, reports.c.entry_id)
+            .join(
+                reports,
+                and_(
+                    reports.c.source_id == merge_overrides.c.other_source_id,
+                    reports.c.identity == merge_overrides.c.other_identity,
+                ),
+            )
+            .where(merge_overrides.c.source_id == source_id, merge_overrides.c.identity.in_(chunk))
+        ):
+            own = found[row.identity]
+            (own.together if row.kind == "together" else own.apart).add(row.entry_id)
+    return dict(found)
+
+
+def index_reports(connection: Connection, source_id: str, new: Sequence[Candidate]) -> None:
+    """Add the band keys of the source's reports just inserted to the candidate index."""
+    published = {candidate.identity: candidate.published for candidate in new}
+    keys = {candidate.identity: candidate.fingerprint.band_keys for candidate in new}
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(list(keys)):
+        for report_id, identity in connection.execute(
+            select(reports.c.id, reports.c.identity).where(
+                reports.c.source_id == source_id, reports.c.identity.in_(chunk)
+            )
+        ):
+            rows.extend(
+                {"band_key": key, "published": published[identity], "report_id": report_id}
+                for key in set(keys[identity])
+            )
+    if rows:
+        connection.execute(insert(merge_bands), rows)
+
+
+def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> None:
+    """Fingerprint and index every stored report that has no fingerprint (the migration
+    that introduced them backfills with this)."""
+    after = 0
+    while True:
+        rows = connection.execute(
+            select(reports)
+            .where(reports.c.fingerprint.is_(None), reports.c.id > after)
+            .order_by(reports.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        prints = {
+            row.id: fingerprint(row.title, plain_text(row.content or row.summary)) for row in rows
+        }
+        connection.execute(
+            update(reports)
+            .where(reports.c.id == bindparam("b_id"))
+            .values(fingerprint=bindparam("b_fingerprint")),
+            [
+                {"b_id": report_id, "b_fingerprint": found.to_bytes()}
+                for report_id, found in prints.items()
+            ],
+        )
+        connection.execute(
+            insert(merge_bands),
+            [
+                {"band_key": key, "published": row.published, "report_id": row.id}
+                for row in rows
+                for key in set(prints[row.id].band_keys)
+            ],
+        )
+        after = rows[-1].id
+
+
+# --- staff actions ----------------------------------------------------------------
+
+
+def split_apart(
+    connection: Connection, report_id: int, others: Sequence[int], now: datetime
+) -> None:
+    """Record that report `report_id` and each of `others` are different stories."""
+    _override(connection, "apart", [(report_id, other) for other in others], now)
+
+
+def join_together(
+    connection: Connection, ids: Sequence[int], other_ids: Sequence[int], now: datetime
+) -> None:
+    """Record that every report of `ids` tells the story of every report of `other_ids`."""
+    _override(connection, "together", [(one, other) for one in ids for other in other_ids], now)
+
+
+def _override(
+    connection: Connection, kind: str, pairs: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    keys = {
+        row.id: (row.source_id, row.identity)
+        for row in connection.execute(
+            select(reports.c.id, reports.c.source_id, reports.c.identity).where(
+                reports.c.id.in_({report_id for pair in pairs for report_id in pair})
+            )
+        )
+    }
+    directed = [
+        (keys[first], keys[second])
+        for one, other in pairs
+        for first, second in ((one, other), (other, one))
+    ]
+    # A newer decision on a pair replaces an older one.
+    for (source_id, identity), (other_source_id, other_identity) in directed:
+        connection.execute(
+            delete(merge_overrides).where(
+                merge_overrides.c.source_id == source_id,
+                merge_overrides.c.identity == identity,
+                merge_overrides.c.other_source_id == other_source_id,
+                merge_overrides.c.other_identity == other_identity,
+            )
+        )
+    if directed:
+        connection.execute(
+            insert(merge_overrides),
+            [
+                {
+                    "source_id": first[0],
+                    "identity": first[1],
+                    "other_source_id": second[0],
+                    "other_identity": second[1],
+                    "kind": kind,
+                    "created_at": now,
+                }
+                for first, second in directed
+            ],
+        )
+
+
+def mark_merged_by_staff(connection: Connection, report_ids: Sequence[int], rule: str) -> None:
+    connection.execute(
+        update(reports)
+        .where(reports.c.id.in_(report_ids))
+        .values(merge_rule=rule, merge_score=None)
+    )
+
+
+def log_action(connection: Connection, action: StaffAction) -> None:
+    """The audit row of a staff action, written in the action's own transaction."""
+    connection.execute(
+        insert(staff_actions).values(
+            at=action.at,
+            actor=action.actor,
+            action=action.action,
+            entry_uid=action.entry_uid,
+            detail=json.dumps(action.detail, ensure_ascii=False, sort_keys=True),
+        )
+    )
+
+
+def actions_on(connection: Connection, entry_uid: str) -> list[StaffAction]:
+    """The staff actions on an entry (as either side of a merge), newest first."""
+    rows = connection.execute(
+        select(staff_actions)
+        .where(
+            or_(
+                staff_actions.c.entry_uid == entry_uid,
+                staff_actions.c.detail.contains(f'"{entry_uid}"'),
+            )
+        )
+        .order_by(staff_actions.c.at.desc(), staff_actions.c.id.desc())
+    )
+    return [
+        StaffAction(
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            entry_uid=row.entry_uid,
+            detail=json.loads(row.detail),
+        )
+        for row in rows
+    ]
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]

@@ -1,0 +1,234 @@
+"""Near-duplicate merging through the real store: each republication of the labelled set
+joins its original's entry when ingested by `apply_poll`, each hard negative stays apart,
+the shown report follows priority, and staff splits and forced merges outlast re-polls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from html import escape
+
+import pytest
+
+from aggregator.models import EntryQuery, Report, StoredEntry
+from aggregator.store import Store, StoreError
+from tests.dedup_corpus import Item, kinds, load_items
+from tests.storedata import T0, outcome, report, source
+
+TRANSFORMATIONS = [kind for kind in kinds("") if not kind.startswith("neg_")]
+HARD_NEGATIVES = kinds("neg_")
+NEAR_DUPLICATE_RULES = {"same-text", "contained-text", "rewrite", "near-identical"}
+NOW = datetime(2025, 12, 1, tzinfo=UTC)
+
+# A long enough story for the fingerprint to compare text, and a reworded copy of it.
+STORY = (
+    "高雄市政府今日宣布，為因應颱風來襲，全市各級學校明日停課一天，市民應避免外出。"
+    "市長表示，各區公所已完成防災整備，災害應變中心將持續監控雨量與風速變化。"
+    "工務局也派員巡查抽水站與低窪地區，確保排水功能正常運作。"
+)
+
+
+@cache
+def corpus() -> dict[str, Item]:
+    return load_items()
+
+
+def corpus_report(item: Item) -> Report:
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in item.text.splitlines() if line)
+    return report(
+        item.candidate.source_id,
+        item.candidate.identity,
+        title=item.title,
+        content=paragraphs,
+        link=item.link,
+        published=item.candidate.published.astimezone(UTC),
+    )
+
+
+def ingest(store: Store, items: list[Item]) -> dict[str, str]:
+    """Each item as its own poll of its source, in publication order; item id → entry uid."""
+    sources = sorted({item.candidate.source_id for item in items})
+    store.sync_sources([source(source_id) for source_id in sources], T0)
+    for item in sorted(items, key=lambda item: item.candidate.published):
+        store.apply_poll(outcome(item.candidate.source_id, new=[corpus_report(item)]))
+    entry_of = {}
+    for entry in every_entry(store):
+        for attached in entry.reports:
+            for item in items:
+                if item.link == attached.link and item.candidate.source_id == attached.source_id:
+                    entry_of[item.id] = entry.id
+    return entry_of
+
+
+def every_entry(store: Store) -> list[StoredEntry]:
+    return list(store.entries(EntryQuery(limit=1000)).entries)
+
+
+@pytest.mark.parametrize("kind", TRANSFORMATIONS)
+def test_republication_joins_its_original_through_the_store(store: Store, kind: str) -> None:
+    items = [item for item in corpus().values() if item.kind == kind]
+    originals = [corpus()[item.of or ""] for item in items]
+
+    entry_of = ingest(store, items + originals)
+
+    apart = [item.id for item in items if entry_of[item.id] != entry_of[item.of or ""]]
+    assert apart == []
+
+
+@pytest.mark.parametrize("kind", HARD_NEGATIVES)
+def test_hard_negative_stays_apart_through_the_store(store: Store, kind: str) -> None:
+    items = [item for item in corpus().values() if item.kind == kind]
+    against = {name for item in items for name in item.against}
+    everything = items + [corpus()[name] for name in sorted(against)]
+
+    entry_of = ingest(store, everything)
+
+    wrongly_merged = [
+        (first.id, second.id)
+        for first in items
+        for second in everything
+        if first.story != second.story and entry_of[first.id] == entry_of[second.id]
+    ]
+    assert wrongly_merged == []
+
+
+def test_the_merge_rule_and_score_are_kept_for_each_report(store: Store) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=f"<p>{STORY}</p>")]))
+    copy = report("nv", "b", title="颱風來襲 高雄停課", content=f"<p>【記者／高雄報導】{STORY}</p>")
+    counts = store.apply_poll(outcome("nv", new=[copy]))
+
+    [entry] = every_entry(store)
+    staff = store.staff_entry(entry.id)
+    assert counts.merged == 1
+    assert staff is not None
+    rules = {r.source_id: (r.merge_rule, r.merge_score) for r in staff.reports}
+    assert rules["kcg"] == ("first", None)
+    assert rules["nv"][0] in NEAR_DUPLICATE_RULES
+    assert (rules["nv"][1] or 0) > 0.7
+
+
+def test_a_higher_priority_copy_arriving_later_is_shown_and_the_id_stays(store: Store) -> None:
+    store.sync_sources([source("kcg", priority=10), source("nv")], T0)
+    store.apply_poll(outcome("nv", new=[report("nv", "b", title="新聞網版本", content=STORY)]))
+    [before] = every_entry(store)
+    official = report(
+        "kcg", "a", title="市府新聞稿", content=STORY, published=T0 + timedelta(hours=3)
+    )
+    store.apply_poll(outcome("kcg", new=[official]))
+
+    [after] = every_entry(store)
+    assert after.id == before.id
+    assert after.title == "市府新聞稿"
+    assert [r.source_id for r in after.reports] == ["kcg", "nv"]
+
+
+def test_a_copy_outside_the_candidate_window_starts_a_new_entry(store: Store) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=STORY)]))
+    late = report("nv", "b", content=STORY, published=T0 + timedelta(days=40))
+    store.apply_poll(outcome("nv", new=[late]))
+
+    assert len(every_entry(store)) == 2
+
+
+def merged_pair(store: Store) -> str:
+    store.sync_sources([source("kcg"), source("nv"), source("cna")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=STORY)]))
+    store.apply_poll(outcome("nv", new=[report("nv", "b", content=STORY)]))
+    [entry] = every_entry(store)
+    return entry.id
+
+
+def test_a_split_report_gets_its_own_entry_and_the_old_id_stays(store: Store) -> None:
+    entry_uid = merged_pair(store)
+
+    new_uid = store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    kept, split = store.entry(entry_uid), store.entry(new_uid)
+    assert kept is not None and split is not None
+    assert [r.source_id for r in kept.reports] == ["kcg"]
+    assert [r.source_id for r in split.reports] == ["nv"]
+
+
+def test_a_split_survives_a_re_poll_that_changes_the_report(store: Store) -> None:
+    entry_uid = merged_pair(store)
+    new_uid = store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    edited = report("nv", "b", content=STORY + "（更新）", title="更新")
+    store.apply_poll(outcome("nv", changed=[edited], attempted_at=NOW))
+
+    assert len(every_entry(store)) == 2
+    split = store.entry(new_uid)
+    assert split is not None and split.title == "更新"
+
+
+def test_a_third_copy_joins_one_side_of_a_split_only(store: Store) -> None:
+    entry_uid = merged_pair(store)
+    store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    store.apply_poll(outcome("cna", new=[report("cna", "c", content=STORY)]))
+
+    assert sorted(len(entry.reports) for entry in every_entry(store)) == [1, 2]
+
+
+def test_a_forced_merge_attaches_the_other_entrys_reports(store: Store) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content="<p>颱風停課</p>")]))
+    store.apply_poll(outcome("nv", new=[report("nv", "b", content="<p>明日停班停課</p>")]))
+    first, second = sorted(every_entry(store), key=lambda entry: entry.reports[0].source_id)
+
+    store.force_merge(first.id, second.id, "王小明", NOW)
+
+    [merged] = every_entry(store)
+    assert merged.id == first.id
+    assert {r.source_id for r in merged.reports} == {"kcg", "nv"}
+    assert store.entry(second.id) is None
+
+
+def test_a_forced_merge_survives_a_re_poll_that_changes_the_report(store: Store) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content="<p>颱風停課</p>")]))
+    nv = report("nv", "b", content="<p>明日停班停課</p>")
+    store.apply_poll(outcome("nv", new=[nv]))
+    first, second = sorted(every_entry(store), key=lambda entry: entry.reports[0].source_id)
+    store.force_merge(first.id, second.id, "王小明", NOW)
+
+    store.apply_poll(outcome("nv", changed=[replace(nv, title="更新")], attempted_at=NOW))
+
+    [merged] = every_entry(store)
+    staff = store.staff_entry(merged.id)
+    assert staff is not None
+    assert {r.source_id: r.merge_rule for r in staff.reports} == {"kcg": "first", "nv": "forced"}
+
+
+def test_a_forced_merge_of_two_reports_of_one_source_is_refused(store: Store) -> None:
+    store.sync_sources([source("kcg")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a"), report("kcg", "b")]))
+    first, second = every_entry(store)
+
+    with pytest.raises(StoreError, match="two stories"):
+        store.force_merge(first.id, second.id, "王小明", NOW)
+
+
+def test_splitting_an_entry_of_one_report_is_refused(store: Store) -> None:
+    store.sync_sources([source("kcg")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a")]))
+    [entry] = every_entry(store)
+
+    with pytest.raises(StoreError, match="nothing to split"):
+        store.split_report(entry.id, "kcg", "王小明", NOW)
+
+
+def test_staff_actions_are_logged_with_who_and_what(store: Store) -> None:
+    entry_uid = merged_pair(store)
+
+    new_uid = store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    staff = store.staff_entry(entry_uid)
+    assert staff is not None
+    [action] = staff.actions
+    assert (action.actor, action.action, action.at) == ("王小明", "split", NOW)
+    assert action.detail == {"source": "nv", "new_entry": new_uid}

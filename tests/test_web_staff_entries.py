@@ -1,0 +1,171 @@
+"""The staff entry page and its merge actions: visible to all, acted on by signed-in staff
+only, with a CSRF token, switched off without the secret, and logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from aggregator.models import EntryQuery, StoredEntry
+from aggregator.store import Store
+from aggregator.web import create_app
+from tests.webapp import MERGED_TITLE, seed, write_config
+
+SECRET = "correct horse battery staple"
+
+
+def merged_entry(store: Store) -> StoredEntry:
+    found = [e for e in store.entries(EntryQuery(limit=100)).entries if e.title == MERGED_TITLE]
+    return found[0]
+
+
+def app_client(store: Store, db_url: str, directory: Path, secret: str | None) -> FlaskClient:
+    config_path = write_config(directory)
+    seed(store, config_path)
+    settings = {"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path)}
+    return create_app(settings | {"AGGREGATOR_STAFF_SECRET": secret}).test_client()
+
+
+@pytest.fixture
+def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
+    return app_client(store, db_url, tmp_path, SECRET)
+
+
+@pytest.fixture
+def read_only(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
+    return app_client(store, db_url, tmp_path, None)
+
+
+def token_on(client: FlaskClient, path: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert match is not None, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, name: str = "王小明", secret: str = SECRET) -> int:
+    token = token_on(client, "/staff/sign-in")
+    form = {"csrf_token": token, "name": name, "secret": secret}
+    return client.post("/staff/sign-in", data=form).status_code
+
+
+def split_form(client: FlaskClient, entry: StoredEntry) -> dict[str, str]:
+    return {"csrf_token": token_on(client, f"/staff/entries/{entry.id}"), "source": "cna"}
+
+
+def test_the_entry_page_shows_every_report_with_its_merge_rule(
+    client: FlaskClient, store: Store
+) -> None:
+    entry = merged_entry(store)
+
+    page = client.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
+
+    for source_id in ("kcg", "cna", "vision"):
+        assert f'id="report-{source_id}"' in page
+    assert page.count("same-url") == 2
+    assert "first" in page
+
+
+def test_the_forms_show_only_to_signed_in_staff(client: FlaskClient, store: Store) -> None:
+    path = f"/staff/entries/{merged_entry(store).id}"
+    assert "<form" not in client.get(path).get_data(as_text=True)
+
+    assert sign_in(client) == 302
+
+    assert "Split into its own entry" in client.get(path).get_data(as_text=True)
+
+
+def test_a_wrong_secret_does_not_sign_in(client: FlaskClient, store: Store) -> None:
+    assert sign_in(client, secret="guess") == 403
+
+    page = client.get(f"/staff/entries/{merged_entry(store).id}").get_data(as_text=True)
+    assert "<form" not in page
+
+
+def test_an_action_without_sign_in_is_forbidden(client: FlaskClient, store: Store) -> None:
+    entry = merged_entry(store)
+    form = {"csrf_token": token_on(client, "/staff/sign-in"), "source": "cna"}
+
+    response = client.post(f"/staff/entries/{entry.id}/split", data=form)
+
+    assert response.status_code == 403
+    assert len(store.entry(entry.id).reports) == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_an_action_without_the_sessions_csrf_token_is_forbidden(
+    client: FlaskClient, store: Store, token: str | None
+) -> None:
+    entry = merged_entry(store)
+    sign_in(client)
+    form = {"source": "cna"} | ({"csrf_token": token} if token else {})
+
+    response = client.post(f"/staff/entries/{entry.id}/split", data=form)
+
+    assert response.status_code == 403
+    assert len(store.entry(entry.id).reports) == 3  # type: ignore[union-attr]
+
+
+def test_signed_in_staff_split_a_report_and_the_action_is_logged(
+    client: FlaskClient, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aggregator.staff")
+    entry = merged_entry(store)
+    sign_in(client)
+
+    response = client.post(f"/staff/entries/{entry.id}/split", data=split_form(client, entry))
+
+    assert response.status_code == 302
+    assert [r.source_id for r in store.entry(entry.id).reports] == ["kcg", "vision"]  # type: ignore[union-attr]
+    page = client.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
+    assert "王小明, split" in page
+    [logged] = [record for record in caplog.records if record.name == "aggregator.staff"]
+    assert (logged.actor, logged.action, logged.entry) == ("王小明", "split", entry.id)  # type: ignore[attr-defined]
+
+
+def test_signed_in_staff_force_a_merge(client: FlaskClient, store: Store) -> None:
+    entry = merged_entry(store)
+    sign_in(client)
+    client.post(f"/staff/entries/{entry.id}/split", data=split_form(client, entry))
+    [split_off] = [e for e in store.entries(EntryQuery(source="cna")).entries]
+    form = {"csrf_token": token_on(client, f"/staff/entries/{entry.id}"), "other": split_off.id}
+
+    response = client.post(f"/staff/entries/{entry.id}/merge", data=form)
+
+    assert response.status_code == 302
+    assert len(store.entry(entry.id).reports) == 3  # type: ignore[union-attr]
+
+
+def test_a_refused_action_says_why(client: FlaskClient, store: Store) -> None:
+    entry = merged_entry(store)
+    sign_in(client)
+    form = {"csrf_token": token_on(client, f"/staff/entries/{entry.id}"), "other": entry.id}
+
+    response = client.post(f"/staff/entries/{entry.id}/merge", data=form)
+
+    assert response.status_code == 400
+    assert "cannot be merged with itself" in response.get_data(as_text=True)
+
+
+def test_without_the_secret_the_actions_are_switched_off(
+    read_only: FlaskClient, store: Store
+) -> None:
+    entry = merged_entry(store)
+    form = {"csrf_token": "anything", "source": "cna"}
+
+    assert read_only.get("/staff/sign-in").status_code == 404
+    assert read_only.post(f"/staff/entries/{entry.id}/split", data=form).status_code == 404
+    page = read_only.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
+    assert "<form" not in page and "Sign in" not in page
+
+
+def test_sign_in_only_redirects_within_the_site(client: FlaskClient) -> None:
+    token = token_on(client, "/staff/sign-in")
+    form = {"csrf_token": token, "name": "王小明", "secret": SECRET, "next": "//evil.example/"}
+
+    response = client.post("/staff/sign-in", data=form)
+
+    assert response.headers["Location"] == "/"
