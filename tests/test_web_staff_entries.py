@@ -71,7 +71,7 @@ def test_the_entry_page_shows_every_report_with_its_merge_rule(
 
 def test_the_forms_show_only_to_signed_in_staff(client: FlaskClient, store: Store) -> None:
     path = f"/staff/entries/{merged_entry(store).id}"
-    assert "<form" not in client.get(path).get_data(as_text=True)
+    assert 'method="post"' not in client.get(path).get_data(as_text=True)
 
     assert sign_in(client) == 302
 
@@ -82,7 +82,7 @@ def test_a_wrong_secret_does_not_sign_in(client: FlaskClient, store: Store) -> N
     assert sign_in(client, secret="guess") == 403
 
     page = client.get(f"/staff/entries/{merged_entry(store).id}").get_data(as_text=True)
-    assert "<form" not in page
+    assert 'method="post"' not in page
 
 
 def test_an_action_without_sign_in_is_forbidden(client: FlaskClient, store: Store) -> None:
@@ -159,7 +159,7 @@ def test_without_the_secret_the_actions_are_switched_off(
     assert read_only.get("/staff/sign-in").status_code == 404
     assert read_only.post(f"/staff/entries/{entry.id}/split", data=form).status_code == 404
     page = read_only.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
-    assert "<form" not in page and "Sign in" not in page
+    assert 'method="post"' not in page and "Sign in" not in page
 
 
 def test_sign_in_only_redirects_within_the_site(client: FlaskClient) -> None:
