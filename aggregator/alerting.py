@@ -1,0 +1,50 @@
+"""The worker's alerting duties: after each poll pass, match new entries against the
+watches and judge every source's silence; meanwhile, deliver webhooks on their own thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from aggregator.alertstore import AlertStore
+from aggregator.models import Config
+from aggregator.netpolicy import AddressPolicy
+from aggregator.silence import judge_silence
+from aggregator.store import Store
+from aggregator.watch import WatchRule
+from aggregator.webhook import WebhookSender
+
+# The worker ticks every second; watches and silence need not look that often (the silence
+# judgement reads 30 days of arrivals).
+EVERY = timedelta(seconds=30)
+
+
+class Alerting:
+    def __init__(
+        self, config: Config, store: Store, *, silence_webhook: str | None = None
+    ) -> None:
+        """`silence_webhook`: where silence alerts go; None records episodes without alerts."""
+        self.alerts = AlertStore(store)
+        self._rules = [WatchRule.of(watch) for watch in config.watches]
+        self._silence_webhook = silence_webhook
+        policy = AddressPolicy.build(allow_private=config.settings.allow_private_addresses)
+        self.sender = WebhookSender(self.alerts, policy)
+        self._last_run: datetime | None = None
+
+    def after_pass(self, now: datetime) -> None:
+        """Match new entries and judge silence, at most once per `EVERY`."""
+        if self._last_run is not None and now - self._last_run < EVERY:
+            return
+        self._last_run = now
+        self.alerts.scan_watches(self._rules, now)
+        verdicts = {
+            source_id: judge_silence(activity, now)
+            for source_id, activity in self.alerts.activities(now).items()
+        }
+        self.alerts.record_silences(verdicts, self._silence_webhook, now)
+
+    def start(self) -> None:
+        self.sender.start()
+
+    def stop(self) -> None:
+        self.sender.stop()
