@@ -22,6 +22,7 @@ from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from aggregator.alerting import Alerting
 from aggregator.models import Config
 from aggregator.poll import FETCH_THREADS, PassSummary, Poller
 from aggregator.retention import remove_expired
@@ -54,6 +55,7 @@ class Worker:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock: IO[str] | None = None
         self._stopping = threading.Event()
+        self._alerting = Alerting(config, store)
         store.sync_sources(config.sources, datetime.now(UTC))
 
     def run_pass(self) -> PassSummary:
@@ -79,11 +81,13 @@ class Worker:
             max_instances=1, coalesce=True, next_run_time=now + RETENTION_FIRST_AFTER,
         )
         self._scheduler.start()
+        self._alerting.start()
         log.info("worker started", extra={"worker": self.name})
 
     def stop(self) -> None:
         self._stopping.set()
         self._scheduler.shutdown(wait=True)
+        self._alerting.stop()
         self._poller.close()
         if self._lock is not None:
             self._lock.close()
@@ -99,6 +103,8 @@ class Worker:
     def _tick(self) -> None:
         try:
             self.run_due()
+            # Watches and silence look at what the pass wrote.
+            self._alerting.after_pass(datetime.now(UTC))
         except Exception:  # the store may be down: log, and try again next tick
             # Sources whose poll was not written keep their lease until it runs out,
             # then any worker polls them again.

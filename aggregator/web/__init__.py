@@ -15,6 +15,7 @@ from aggregator.web import (
     api,
     errors,
     feeds,
+    metrics,
     ops,
     reader,
     security,
@@ -51,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     staff_entries.init_app(app)  # staff sign-in and the entry pages' merge actions
     templating.init_app(app)
     errors.init_app(app)
-    for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp):
+    for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
 from aggregator.models import SourceHealth, StoredEntry
 from aggregator.sanitize import sanitize_html
 from aggregator.web import params
+from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
 from aggregator.web.links import web_link
 from aggregator.web.state import current_state
 from aggregator.web.timefmt import rfc3339
@@ -31,8 +33,15 @@ def entries() -> Response:
 
 @bp.get("/sources")
 def sources() -> Response:
+    state = current_state()
+    zone = ZoneInfo(state.config.settings.timezone)
+    activity = activity_views(state.store, datetime.now(UTC), zone)
     return jsonify(
-        sources=[source_json(health) for health in current_state().store.source_health()]
+        sources=[
+            source_json(health)
+            | {"silence": silence_json(activity.get(health.id, NO_ACTIVITY).silence)}
+            for health in state.store.source_health()
+        ]
     )
 
 

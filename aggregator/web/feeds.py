@@ -7,9 +7,12 @@ CDN in front can absorb bursts.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
+from aggregator.alertstore import AlertStore
 from aggregator.models import EntryQuery
 from aggregator.render import ALL_CATEGORIES, FORMATS, FeedFormat, FeedMeta, feed_meta
 from aggregator.render.common import feed_updated
@@ -53,6 +56,29 @@ def feed(category: str, extension: str) -> Response:
         state.store.version,
         lambda: _render(state.store, meta, fmt, limit),
     )
+    return _response(document, fmt)
+
+
+@bp.get("/watch/<name>.atom")
+def watch_feed(name: str) -> Response:
+    """The entries that fired a watch, most recently matched first."""
+    state = current_state()
+    watch = next((w for w in state.config.watches if w.name == name), None)
+    meta = feed_meta(state.config, ALL_CATEGORIES)
+    if watch is None or meta is None:
+        raise params.InvalidParameter(404, "error.unknown_watch", value=name)
+    limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    fmt = FORMATS["atom"]
+    watch_meta = replace(
+        meta, category=f"watch/{name}", title=f"{name}: {watch.query}", description=watch.query
+    )
+
+    def render() -> RenderedFeed:
+        entries = AlertStore(state.store).watch_entries(name, limit)
+        body = fmt.render(watch_meta, entries)
+        return RenderedFeed(body=body, last_modified=feed_updated(entries))
+
+    document = feed_cache().document(("watch", name, limit), state.store.version, render)
     return _response(document, fmt)
 
 

@@ -1,10 +1,16 @@
-"""The staff page `/sources`: every source's health at a glance, failing ones first."""
+"""The staff page `/sources`: every source's health at a glance, failing ones first, with
+its silence (if any) and a chart of its last 30 days."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template
 
 from aggregator.models import SourceHealth, SourceStatus
+from aggregator.web.activity import activity_views
+from aggregator.web.sparkline import sparkline
 from aggregator.web.state import current_state
 
 bp = Blueprint("staff", __name__)
@@ -17,9 +23,12 @@ _STATUS_ORDER: dict[SourceStatus, int] = {"failing": 0, "never": 1, "ok": 2}
 def sources() -> str:
     state = current_state()
     healths = sorted(state.store.source_health(), key=_attention_order)
+    zone = ZoneInfo(state.config.settings.timezone)
     return render_template(
         "sources.html",
         sources=healths,
+        activity=activity_views(state.store, datetime.now(UTC), zone),
+        sparkline=sparkline,
         categories=state.config.categories,
         failing=sum(health.status == "failing" for health in healths),
         never=sum(health.status == "never" for health in healths),
