@@ -12,7 +12,7 @@ here too; `Store` wraps each in one transaction with the entry bookkeeping.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +34,8 @@ from aggregator.schema import merge_bands, merge_overrides, reports, staff_actio
 # Only entries whose reports share a band key and were published this close are compared:
 # title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.
 CANDIDATE_WINDOW = timedelta(days=30)
+# Verified candidates per new report: the ones sharing the most band keys.
+MAX_CANDIDATES = 24
 # A source's header and footer are learnt from its recent texts once there are enough of them
 # (fewer would mistake a series of template releases for boilerplate), and relearnt as it
 # publishes more.
@@ -142,12 +144,15 @@ class _NearEntries:
     reports: dict[int, list[Candidate]]
 
     def for_candidate(self, candidate: Candidate) -> set[int]:
-        return {
-            entry_id
-            for key in candidate.fingerprint.band_keys
-            for published, entry_id in self.hits.get(key, ())
-            if abs(published - candidate.published) <= CANDIDATE_WINDOW
-        }
+        """The entries sharing the most band keys with `candidate`, at most
+        MAX_CANDIDATES: a key many entries share (a daily notice's title) says little,
+        and verifying every holder of it would make ingest cost grow with the store."""
+        shared: Counter[int] = Counter()
+        for key in candidate.fingerprint.band_keys:
+            for published, entry_id in self.hits.get(key, ()):
+                if abs(published - candidate.published) <= CANDIDATE_WINDOW:
+                    shared[entry_id] += 1
+        return {entry_id for entry_id, _ in shared.most_common(MAX_CANDIDATES)}
 
 
 def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntries:
