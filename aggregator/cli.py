@@ -184,10 +184,10 @@ class Progress:
 def cmd_worker(args: argparse.Namespace) -> int:
     from aggregator.worker import Worker, WorkerAlreadyRunning
 
+    stop = _stop_on_signals()  # first: a deployment may stop a worker that is still starting
     config = load_config(config_path(args))
     store = ready_store(database_url(args))
     worker = Worker(config, store, make_poller(config, store), lease=_worker_lease())
-    stop = _stop_on_signals()
     try:
         worker.run_until(stop)
     except WorkerAlreadyRunning as error:

@@ -88,7 +88,8 @@ from aggregator.store_merge import (
 # At most this many sources of one host are leased at once, across every worker: the
 # fetcher's own per-host limit, kept across processes.
 PER_HOST_LEASES = 2
-# PostgreSQL transaction-level advisory lock keys (arbitrary, fixed).
+# PostgreSQL transaction-level advisory lock keys (arbitrary, fixed). Claims and syncs
+# change which sources are leased and exist; ingest writes entries.
 _CLAIM_LOCK = 0x61676701
 _INGEST_LOCK = 0x61676702
 # Execution option marking a transaction that writes: on SQLite it starts with BEGIN IMMEDIATE,
@@ -241,6 +242,8 @@ class Store:
     def sync_sources(self, configured: Sequence[Source], now: datetime) -> None:
         """Mirror the configuration: upsert each source, mark absent ones removed."""
         with self._writing() as connection:
+            # Workers starting together must not both insert a new source.
+            _serialise(connection, _CLAIM_LOCK)
             known = {
                 row.id: json.loads(row.categories)
                 for row in connection.execute(select(sources.c.id, sources.c.categories))

@@ -1,11 +1,12 @@
-"""The polling worker: an APScheduler tick that claims due sources and polls them.
+"""The polling worker: a loop that, every tick, claims due sources and polls them.
 
 Sources are claimed from the store with a lease, so several workers on
 PostgreSQL share the work without a coordinator, and a worker that dies loses
 its sources to the others when the lease runs out. Each tick claims a batch at a
 time and polls it, and claims again while sources are due: a claim never takes more
 than a host's share (see `Store.claim_due`), so on many hosts the next batch starts
-while it would otherwise sit out a tick. Retention runs in the same scheduler.
+while it would otherwise sit out a tick. Retention (and alerting) run on an
+APScheduler beside it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from aggregator.store import Store
 
 log = logging.getLogger("aggregator.worker")
 
-TICK = timedelta(seconds=5)
+# Short: a tick that finds nothing claimable costs one small query, and a source whose
+# host had no lease free waits at most this long for its turn.
+TICK = timedelta(seconds=1)
 # Longer than one batch can take: fetches have a 30 s deadline, parses are bounded.
 LEASE = timedelta(minutes=5)
 BATCH = FETCH_THREADS * 2
@@ -55,6 +58,9 @@ class Worker:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock: IO[str] | None = None
         self._stopping = threading.Event()
+        # A loop, not a scheduler job: a pass may outlast a tick, and the next tick should
+        # then wait for it rather than be skipped with a warning.
+        self._polling = threading.Thread(target=self._poll_until_stopped, name="poll")
         self._alerting = Alerting(config, store)
         store.sync_sources(config.sources, datetime.now(UTC))
 
@@ -72,10 +78,7 @@ class Worker:
         if self._store.dialect == "sqlite":
             self._lock = _lock_sqlite_worker(self._store.url)
         now = datetime.now(UTC)
-        self._scheduler.add_job(
-            self._tick, "interval", seconds=TICK.total_seconds(), id="poll",
-            max_instances=1, coalesce=True, next_run_time=now,
-        )
+        self._polling.start()
         self._scheduler.add_job(
             self._retain, "interval", seconds=RETENTION_EVERY.total_seconds(), id="retention",
             max_instances=1, coalesce=True, next_run_time=now + RETENTION_FIRST_AFTER,
@@ -86,6 +89,8 @@ class Worker:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._polling.is_alive():
+            self._polling.join()
         self._scheduler.shutdown(wait=True)
         self._alerting.stop()
         self._poller.close()
@@ -99,6 +104,12 @@ class Worker:
             stop.wait()
         finally:
             self.stop()
+
+    def _poll_until_stopped(self) -> None:
+        while True:
+            self._tick()
+            if self._stopping.wait(TICK.total_seconds()):
+                return
 
     def _tick(self) -> None:
         try:

@@ -68,3 +68,14 @@ def store(db_url: str) -> Iterator[Store]:
     opened = open_store(db_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An empty private schema on PostgreSQL, for tests of several processes sharing one
+    database (SQLite allows one worker); skipped without TEST_DATABASE_URL."""
+    server_url = os.environ.get(POSTGRES_ENV)
+    if not server_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}=postgresql+psycopg://...")
+    with postgres_schema(server_url) as url:
+        yield url
