@@ -1,0 +1,99 @@
+"""A TCP forwarder on 127.0.0.1 in front of a local server, that a test can cut and restore.
+
+    with TcpProxy(5432) as proxy:          # 127.0.0.1:<proxy.port> → 127.0.0.1:5432
+        proxy.cut()                        # open connections drop, new ones are refused
+        proxy.restore()
+
+It stands in for "the database was restarted or became unreachable" without touching the
+shared PostgreSQL server other tests use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from types import TracebackType
+
+
+class TcpProxy:
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self._target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._cut = False
+        self._closing = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones until `restore`."""
+        with self._lock:
+            self._cut = True
+            dropped, self._open = self._open, set()
+        for connection in dropped:
+            _close(connection)
+
+    def restore(self) -> None:
+        with self._lock:
+            self._cut = False
+
+    def close(self) -> None:
+        self._closing = True
+        self.cut()
+        _close(self._listener)
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> TcpProxy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # the listener was closed
+            with self._lock:
+                refused = self._cut
+            if refused:
+                _close(client)
+                continue
+            try:
+                upstream = socket.create_connection(self._target, timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass  # cut, or the other side hung up
+        finally:
+            with self._lock:
+                self._open.discard(source)
+                self._open.discard(sink)
+            _close(source)
+            _close(sink)
+
+
+def _close(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # not connected any more
+        connection.shutdown(socket.SHUT_RDWR)
+    connection.close()
