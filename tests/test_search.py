@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, select
 
 from aggregator.migrate import alembic_config, upgrade
 from aggregator.schema import entries, entry_categories, reports
+from aggregator.search import sql
 from aggregator.search.highlight import highlight
 from aggregator.search.index import reindex_entries
 from aggregator.search.query import QueryError, parse_query
@@ -211,6 +212,14 @@ def test_by_relevance_an_older_title_match_ranks_above_a_newer_body_match(
 ) -> None:
     assert search.find("市府") == ["taipei-official", "drill"]
     assert search.find("市府", order="relevance") == ["drill", "taipei-official"]
+
+
+def test_relevance_ranks_only_the_newest_matches_so_its_cost_is_bounded(
+    search: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql, "RELEVANCE_CANDIDATES", 1)
+
+    assert search.find("市府", order="relevance") == ["taipei-official"]
 
 
 @pytest.mark.parametrize("order", ["newest", "relevance"])
