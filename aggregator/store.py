@@ -72,6 +72,8 @@ from aggregator.schema import (
     store_meta,
 )
 from aggregator.search.index import reindex_entries
+from aggregator.search.query import SearchQuery
+from aggregator.search.sql import Order, search_entries
 from aggregator.store_merge import (
     Boilerplates,
     EntryChoice,
@@ -634,6 +636,32 @@ class Store:
             if entry_id is None:
                 return None
             return _load_entries(connection, [entry_id])[0]
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        category: str | None = None,
+        source: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        order: Order = "newest",
+    ) -> EntryPage:
+        """A page of the entries that match `query` (see `aggregator.search.sql`), loaded as
+        `entries` loads them. Raises QueryError for a cursor or limit the search refuses,
+        SearchTooSlow when it runs out of time."""
+        with self._reading() as connection:
+            page = search_entries(
+                connection,
+                query,
+                category=category,
+                source=source,
+                limit=limit,
+                cursor=cursor,
+                order=order,
+            )
+            found = _load_entries(connection, page.entry_ids)
+        return EntryPage(entries=tuple(found), next_cursor=page.next_cursor)
 
     def source_health(self) -> list[SourceHealth]:
         """Every configured (not removed) source, with how its polls have gone."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
 from aggregator.sanitize import sanitize_html, strip_control_chars
@@ -36,20 +36,23 @@ class FeedMeta:
     category_titles: Mapping[str, str]  # slug -> title, to label each entry's categories
     source_urls: Mapping[str, str]  # source id -> the URL of its feed, for provenance
     websub_hub: str | None = None
+    search: str | None = None  # a saved search: the feed holds the entries matching `?q=`
 
     def source_feed_url(self, source_id: str) -> str | None:
         """The URL of a source's own feed; None when the source has left the configuration."""
         return web_link(self.source_urls.get(source_id))
 
     def self_url(self, extension: str) -> str:
-        return f"{self.base_url}/feeds/{self.category}.{extension}"
+        url = f"{self.base_url}/feeds/{self.category}.{extension}"
+        return url if self.search is None else f"{url}?{urlencode({'q': self.search})}"
 
     @property
     def home_url(self) -> str:
         """The reader view showing the same entries."""
-        if self.category == ALL_CATEGORIES:
-            return f"{self.base_url}/"
-        return f"{self.base_url}/?category={self.category}"
+        filters = {} if self.category == ALL_CATEGORIES else {"category": self.category}
+        if self.search is not None:
+            filters["q"] = self.search
+        return f"{self.base_url}/" + (f"?{urlencode(filters)}" if filters else "")
 
 
 def feed_meta(config: Config, category: str) -> FeedMeta | None:

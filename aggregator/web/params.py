@@ -7,14 +7,18 @@ page or JSON body that says what was wrong.
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
 from aggregator.models import Config, EntryPage, EntryQuery
+from aggregator.search.query import QueryError, SearchQuery, parse_query
+from aggregator.search.sql import Order
 from aggregator.store import Store
 
 Theme = Literal["light", "dark"]
 THEMES: tuple[Theme, ...] = ("light", "dark")
+ORDERS: tuple[Order, ...] = ("newest", "relevance")
 
 
 class InvalidParameter(Exception):
@@ -85,3 +89,54 @@ def river_page(store: Store, query: EntryQuery) -> EntryPage:
         return store.entries(query)
     except ValueError as error:  # the store's word for a cursor it did not issue
         raise InvalidParameter(400, "error.bad_cursor") from error
+
+
+# --- search --------------------------------------------------------------------
+
+
+def search_text(args: MultiDict[str, str]) -> str | None:
+    """`?q=` with its whitespace collapsed: queries that differ only in spacing are one
+    query (one cached feed); a blank search box is no search."""
+    return " ".join(args.get("q", "").split()) or None
+
+
+def search_filter(args: MultiDict[str, str], config: Config) -> SearchQuery | None:
+    """The parsed `?q=`, its `since:`/`until:` days in the site's time zone."""
+    text = search_text(args)
+    if text is None:
+        return None
+    try:
+        return parse_query(text, zone=ZoneInfo(config.settings.timezone))
+    except QueryError as error:
+        raise InvalidParameter(400, "error.bad_search", reason=str(error)) from error
+
+
+def order(args: MultiDict[str, str]) -> Order:
+    """`?order=`: newest first unless relevance is asked for (it matters only with `?q=`)."""
+    given = _given(args, "order")
+    if given is None:
+        return "newest"
+    for known in ORDERS:
+        if given == known:
+            return known
+    raise InvalidParameter(400, "error.bad_order", value=given)
+
+
+def matching_page(
+    store: Store, query: EntryQuery, search: SearchQuery | None, order: Order
+) -> EntryPage:
+    """The page of a river-of-news request, narrowed to `search` when there is one (then
+    paged by the search's own cursor, in `order`)."""
+    if search is None:
+        return river_page(store, query)
+    try:
+        return store.search(
+            search,
+            category=query.category,
+            source=query.source,
+            limit=query.limit,
+            cursor=query.cursor,
+            order=order,
+        )
+    except QueryError as error:  # a cursor it did not give, or out of time: both in words
+        raise InvalidParameter(400, "error.bad_search", reason=str(error)) from error

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from flask import Blueprint, render_template, request
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from aggregator.models import Category, EntryQuery
+from aggregator.search.highlight import highlight
+from aggregator.search.index import html_text
+from aggregator.search.query import SearchQuery
 from aggregator.web import params
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
@@ -21,7 +27,9 @@ EMBED_MAX_LIMIT = 50
 def river() -> str:
     state = current_state()
     query = params.river_query(request.args, state.config, page_size=RIVER_PAGE_SIZE)
-    page = params.river_page(state.store, query)
+    search = params.search_filter(request.args, state.config)
+    order = params.order(request.args)
+    page = params.matching_page(state.store, query, search, order)
     source_titles = {health.id: health.title for health in state.store.source_health()}
     category = state.config.categories[query.category] if query.category else None
     return render_template(
@@ -36,7 +44,26 @@ def river() -> str:
             for source in state.config.sources
         ],
         embed_snippet=embed_snippet(state.config.settings.base_url, category) if category else None,
+        search=search.text if search else None,
+        # Links keep the search and a non-default order; None leaves a parameter out.
+        order=None if order == "newest" else order,
+        marks=None if search is None else Highlighter(search),
+        feed_query=f"?{urlencode({'q': search.text})}" if search else "",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Highlighter:
+    """A search's matches marked for the reader view. A summary is shown as its text: marks
+    go into text only, and everything but them is escaped."""
+
+    search: SearchQuery
+
+    def title(self, title: str) -> Markup:
+        return highlight(title, self.search)
+
+    def summary(self, summary_html: str) -> Markup:
+        return highlight(" ".join(html_text(summary_html).split()), self.search)
 
 
 def embed_snippet(base_url: str, category: Category) -> str:
