@@ -20,13 +20,10 @@ EVERY = timedelta(seconds=30)
 
 
 class Alerting:
-    def __init__(
-        self, config: Config, store: Store, *, silence_webhook: str | None = None
-    ) -> None:
-        """`silence_webhook`: where silence alerts go; None records episodes without alerts."""
+    def __init__(self, config: Config, store: Store) -> None:
         self.alerts = AlertStore(store)
         self._rules = [WatchRule.of(watch) for watch in config.watches]
-        self._silence_webhook = silence_webhook
+        self._silence_webhooks = silence_webhooks(config)
         policy = AddressPolicy.build(allow_private=config.settings.allow_private_addresses)
         self.sender = WebhookSender(self.alerts, policy)
         self._last_run: datetime | None = None
@@ -41,10 +38,25 @@ class Alerting:
             source_id: judge_silence(activity, now)
             for source_id, activity in self.alerts.activities(now).items()
         }
-        self.alerts.record_silences(verdicts, self._silence_webhook, now)
+        self.alerts.record_silences(verdicts, self._silence_webhooks, now)
 
     def start(self) -> None:
         self.sender.start()
 
     def stop(self) -> None:
         self.sender.stop()
+
+
+def silence_webhooks(config: Config) -> dict[str, tuple[str, ...]]:
+    """Where each source's silence is announced: the webhooks of the watches that cover
+    it (a watch without categories covers every source). The staff who watch a category
+    are the ones who need to know that one of its sources went quiet."""
+    return {
+        source.id: tuple(
+            watch.webhook
+            for watch in config.watches
+            if watch.webhook and (not watch.categories
+                                  or set(watch.categories) & set(source.categories))
+        )
+        for source in config.sources
+    }

@@ -154,10 +154,14 @@ class AlertStore:
             }
 
     def record_silences(
-        self, verdicts: Mapping[str, Silence], webhook: str | None, now: datetime
+        self,
+        verdicts: Mapping[str, Silence],
+        webhooks: Mapping[str, Sequence[str]],
+        now: datetime,
     ) -> list[str]:
-        """Open an episode for each newly silent source (queueing one webhook call for it)
-        and close those of sources that spoke again. Returns the newly silent sources."""
+        """Open an episode for each newly silent source (queueing one call to each of its
+        `webhooks`) and close those of sources that spoke again. Returns the newly silent
+        sources."""
         newly_silent: list[str] = []
         with self._store.writing() as connection:
             for source_id, verdict in sorted(verdicts.items()):
@@ -175,10 +179,10 @@ class AlertStore:
                 if not _insert_ignoring(connection, silence_episodes, values):
                     continue
                 newly_silent.append(source_id)
-                if webhook:
+                for webhook in webhooks.get(source_id, ()):
                     _enqueue(
                         connection,
-                        f"silence:{source_id}:{now.isoformat()}",
+                        f"silence:{source_id}:{now.isoformat()}:{webhook}",
                         webhook,
                         silence_payload(source_id, verdict),
                         now,

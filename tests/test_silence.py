@@ -11,8 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from aggregator.activity import Arrival, SourceActivity, daily_counts
+from aggregator.alerting import silence_webhooks
 from aggregator.alertstore import AlertStore
-from aggregator.config import load_config
+from aggregator.config import config_from_text, load_config
 from aggregator.silence import Silence, judge_silence
 from aggregator.store import Store
 from aggregator.web import create_app
@@ -152,8 +153,31 @@ def test_a_silence_episode_notifies_once(store: Store, client: FlaskClient) -> N
     alerts = AlertStore(store)
     verdicts = {sid: judge_silence(a, NOW) for sid, a in alerts.activities(NOW).items()}
 
-    first = alerts.record_silences(verdicts, "https://hooks.example.org/silence", NOW)
-    again = alerts.record_silences(verdicts, "https://hooks.example.org/silence", NOW)
+    hooks = {source_id: ("https://hooks.example.org/silence",) for source_id in verdicts}
+
+    first = alerts.record_silences(verdicts, hooks, NOW)
+    again = alerts.record_silences(verdicts, hooks, NOW)
 
     assert sorted(first) == ["busy", "moved"]
     assert again == []
+    queued = alerts.claim_notifications(NOW, timedelta(minutes=1), 10)
+    assert len(queued) == 2
+
+
+def test_silence_is_announced_to_the_watches_covering_the_source() -> None:
+    config = config_from_text(
+        "categories:\n  kaohsiung:\n    title: 高雄\n  taipei:\n    title: 臺北\n"
+        "sources:\n"
+        "  - id: kcg\n    url: https://kcg.example.tw/rss\n    categories: [kaohsiung]\n"
+        "  - id: tpe\n    url: https://tpe.example.tw/rss\n    categories: [taipei]\n"
+        "watches:\n"
+        "  - name: typhoon\n    query: 颱風\n    webhook: https://hooks.example.org/all\n"
+        "  - name: kaohsiung\n    query: 高雄\n    categories: [kaohsiung]\n"
+        "    webhook: https://hooks.example.org/kh\n"
+        "  - name: quiet\n    query: 市長\n",
+        "feeds.yaml",
+    )
+    assert silence_webhooks(config) == {
+        "kcg": ("https://hooks.example.org/all", "https://hooks.example.org/kh"),
+        "tpe": ("https://hooks.example.org/all",),
+    }
