@@ -235,3 +235,18 @@ def test_a_second_worker_on_sqlite_refuses_to_start(
     assert second.returncode == 1
     assert "another worker is already polling" in second.stderr
     assert "use PostgreSQL" in second.stderr
+
+
+def test_a_lease_that_is_not_a_number_of_seconds_is_refused_in_words(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    config = one_source_config(feed_server, tmp_path)
+    refused = subprocess.run(
+        aggregator_command("worker", "--config", str(config),
+                           "--db", f"sqlite:///{tmp_path / 'store.db'}"),
+        env=dict(os.environ, AGGREGATOR_LEASE_SECONDS="5 minutes"),
+        capture_output=True, text=True, timeout=60,
+    )
+
+    assert refused.returncode == 1
+    assert "AGGREGATOR_LEASE_SECONDS='5 minutes' is not a number of seconds" in refused.stderr
