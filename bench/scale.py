@@ -1,0 +1,205 @@
+"""Scaling benchmark: polling throughput with 1, 2 and 4 workers on PostgreSQL (and one on
+SQLite for comparison), and web requests/s with 1, 2 and 4 gunicorn workers.
+
+Run by hand (not in CI); needs PostgreSQL and `wrk`:
+
+    python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/scale.py --postgres URL --sources 500 --duration 3      # quicker
+
+A feed server runs in its own process on 127.0.0.1 with `--sources` small static feeds (three
+stories each, ETag). The sources are spread over every name /etc/hosts gives 127.0.0.1, so
+per-host politeness (2 leases per host across all workers) limits the work in flight to 2 ×
+that many names: the figures are for that politeness, not for an unlimited crawl. Each run
+starts real `aggregator worker` processes on a fresh schema (or SQLite file) and reports
+sources/s over the first round, when every source is new: fetch, parse and write of every
+story. Then gunicorn serves the PostgreSQL store and wrk measures `/feeds/all.atom` and
+`/api/entries`. Everything it starts is on 127.0.0.1 and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aggregator.migrate import upgrade
+from aggregator.schema import sources
+from aggregator.store import make_engine
+from bench.serve import GUNICORN, Target, free_port, measure, running, wait_until_up
+from tests.feedbuilder import FeedItem, rss
+from tests.fixtures_db import postgres_schema
+from tests.newsfarm import distinct_text
+
+POLL_TIMEOUT_S = 1800
+
+
+def loopback_names() -> list[str]:
+    """Every name /etc/hosts gives 127.0.0.1 (at least `127.0.0.1` itself)."""
+    names = ["127.0.0.1"]
+    for line in Path("/etc/hosts").read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if fields and fields[0] == "127.0.0.1":
+            names += [name for name in fields[1:] if name not in names]
+    return names
+
+
+def feed_body(number: int) -> bytes:
+    return rss([
+        FeedItem(distinct_text(f"{number} {n}", 10), link=f"https://news.example/{number}/{n}",
+                 description=distinct_text(f"{number} {n} body", 80))
+        for n in range(3)
+    ])
+
+
+def serve_feeds(port: int, count: int) -> None:
+    """The feed server process: /s0000.xml ... with 304 on a matching ETag."""
+    bodies = {f"/s{n:04}.xml": feed_body(n) for n in range(count)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            etag = f'"{self.path}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+@contextmanager
+def feed_server(count: int) -> Iterator[int]:
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve_feeds, args=(port, count), daemon=True
+    )
+    process.start()
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/s0000.xml")
+        yield port
+    finally:
+        process.terminate()
+        process.join()
+
+
+def write_config(directory: Path, port: int, count: int) -> Path:
+    hosts = loopback_names()
+    lines = ["settings:\n  allow_private_addresses: true\n  interval: 1h\n",
+             "categories:\n  news:\n    title: 新聞\nsources:\n"]
+    lines += [
+        f"  - id: s{n:04}\n    url: http://{hosts[n % len(hosts)]}:{port}/s{n:04}.xml\n"
+        "    categories: [news]\n"
+        for n in range(count)
+    ]
+    path = directory / "feeds.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def polled(db_url: str) -> tuple[int, float]:
+    """How many sources were polled, and the seconds between the first and last poll."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            count, first, last = connection.execute(
+                select(func.count(sources.c.last_attempt), func.min(sources.c.last_attempt),
+                       func.max(sources.c.last_attempt))
+            ).one()
+    finally:
+        engine.dispose()
+    if not count:
+        return 0, 0.0
+    # min and max keep the column's type: aware UTC datetimes on both backends.
+    return count, (last - first).total_seconds()
+
+
+def polling_rate(config: Path, db_url: str, workers: int, count: int, log: Path) -> float:
+    """Sources/s of `workers` worker processes over a first round of `count` new sources."""
+    upgrade(db_url)
+    command = [sys.executable, "-m", "aggregator.cli", "worker", "--config", str(config),
+               "--db", db_url]
+    with ExitStack() as stack:
+        for number in range(workers):
+            stack.enter_context(running(command, dict(os.environ), log.with_suffix(f".{number}")))
+        deadline = time.monotonic() + POLL_TIMEOUT_S
+        while (done := polled(db_url))[0] < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {done[0]} of {count} sources polled in time")
+            time.sleep(0.5)
+    count, seconds = polled(db_url)
+    return count / seconds if seconds else float("inf")
+
+
+def web_rates(db_url: str, config: Path, directory: Path, duration: int) -> dict[int, list[float]]:
+    """Requests/s of /feeds/all.atom and /api/entries per number of gunicorn workers."""
+    rates: dict[int, list[float]] = {}
+    env = dict(os.environ, DATABASE_URL=db_url, AGGREGATOR_CONFIG=str(config))
+    for workers in (1, 2, 4):
+        port = free_port()
+        command = [str(GUNICORN), "--workers", str(workers), "--worker-class", "gthread",
+                   "--threads", "4", "--bind", f"127.0.0.1:{port}", "aggregator.web:create_app()"]
+        with running(command, env, directory / f"gunicorn{workers}.log"):
+            wait_until_up(f"http://127.0.0.1:{port}/healthz")
+            rates[workers] = [
+                measure(Target(path, f"http://127.0.0.1:{port}{path}"), duration, 16)
+                .requests_per_second
+                for path in ("/feeds/all.atom", "/api/entries")
+            ]
+    return rates
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", required=True,
+                        help="server URL; a private schema is made and dropped per run")
+    parser.add_argument("--sources", type=int, default=2000)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    arguments = parser.parse_args(argv)
+    print(f"{arguments.sources} sources on {len(loopback_names())} host names, "
+          f"{os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory() as temporary, feed_server(arguments.sources) as port:
+        directory = Path(temporary)
+        config = write_config(directory, port, arguments.sources)
+        sqlite_url = f"sqlite:///{directory / 'store.db'}"
+        rate = polling_rate(config, sqlite_url, 1, arguments.sources, directory / "sqlite.log")
+        print(f"polling, SQLite, 1 worker: {rate:.1f} sources/s", flush=True)
+        for workers in (1, 2, 4):
+            with postgres_schema(arguments.postgres) as db_url:
+                rate = polling_rate(config, db_url, workers, arguments.sources,
+                                    directory / f"pg{workers}.log")
+                print(f"polling, PostgreSQL, {workers} worker(s): {rate:.1f} sources/s",
+                      flush=True)
+                if workers == 4:
+                    for gunicorns, (feed, api) in web_rates(
+                        db_url, config, directory, arguments.duration
+                    ).items():
+                        print(f"web, {gunicorns} gunicorn worker(s): /feeds/all.atom "
+                              f"{feed:.0f} req/s, /api/entries {api:.0f} req/s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
