@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from aggregator.migrate import alembic_config, is_current, upgrade
 from aggregator.schema import metadata
@@ -66,3 +67,26 @@ def test_the_migrations_form_one_line_of_history() -> None:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
 
     assert len(heads) == 1, f"migration heads {heads}: merge them with `alembic merge`"
+
+
+def test_upgrading_an_existing_store_records_each_sources_host(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+            connection.execute(
+                text(
+                    "INSERT INTO sources (id, url, categories, interval_s, priority, enabled,"
+                    " removed, failures, entries) VALUES ('kcg', 'https://WWW.KCG.gov.tw/rss',"
+                    " '[]', 900, 0, true, false, 0, 0)"
+                )
+            )
+        upgrade(db_url)
+        with engine.connect() as connection:
+            host = connection.scalar(text("SELECT host FROM sources WHERE id = 'kcg'"))
+    finally:
+        engine.dispose()
+
+    assert host == "www.kcg.gov.tw"
