@@ -21,6 +21,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import Response, request
+
 VERSION_CHECK_SECONDS = 1.0
 # Enough for every category × format at the default limit, with room for odd limits.
 MAX_DOCUMENTS = 256
@@ -32,7 +34,7 @@ class RenderedFeed:
     """A document as its renderer produced it."""
 
     body: bytes
-    last_modified: datetime  # the newest entry's `updated`
+    last_modified: datetime | None  # the newest entry's `updated`; None for pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,7 @@ class CachedFeed:
     body: bytes
     gzipped: bytes
     etag: str  # unquoted; the same for both encodings, so it is sent as a weak ETag
-    last_modified: datetime
+    last_modified: datetime | None
     store_version: int
 
     @classmethod
@@ -89,7 +91,7 @@ class FeedCache:
         self, key: Hashable, store_version: Callable[[], int], render: Callable[[], RenderedFeed]
     ) -> CachedFeed:
         """The cached document for `key`, rendered with `render` when missing or stale."""
-        version = self._current_version(store_version)
+        version = self.current_version(store_version)
         cached = self._lookup(key, version)
         if cached is not None:
             return cached
@@ -108,7 +110,8 @@ class FeedCache:
                     self._render_locks.pop(evicted, None)
             return fresh
 
-    def _current_version(self, store_version: Callable[[], int]) -> int:
+    def current_version(self, store_version: Callable[[], int]) -> int:
+        """The store's version, read from the database at most once per check interval."""
         now = self.clock()
         with self._lock:
             reading = self._version
@@ -131,3 +134,20 @@ class FeedCache:
     def _render_lock(self, key: Hashable) -> threading.Lock:
         with self._lock:
             return self._render_locks.setdefault(key, threading.Lock())
+
+
+def respond(document: CachedFeed, content_type: str) -> Response:
+    """The response for `document`: gzipped when the client accepts it, with its validators,
+    or a 304 when the request's validators still match."""
+    compressed = request.accept_encodings.quality("gzip") > 0
+    body = document.gzipped if compressed else document.body
+    response = Response(body, content_type=content_type)
+    if compressed:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
+    # Weak: one validator for both encodings, which are the same document.
+    response.set_etag(document.etag, weak=True)
+    if document.last_modified is not None:
+        response.last_modified = document.last_modified
+    response.make_conditional(request)
+    return response

@@ -19,7 +19,7 @@ from aggregator.render.common import feed_updated
 from aggregator.search.query import SearchQuery
 from aggregator.store import Store
 from aggregator.web import params
-from aggregator.web.feedcache import CachedFeed, FeedCache, RenderedFeed
+from aggregator.web.feedcache import CachedFeed, FeedCache, RenderedFeed, respond
 from aggregator.web.state import current_state
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -112,20 +112,10 @@ def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:
 
 
 def _response(document: CachedFeed, fmt: FeedFormat) -> Response:
-    compressed = request.accept_encodings.quality("gzip") > 0
-    response = Response(
-        document.gzipped if compressed else document.body, content_type=fmt.content_type
-    )
-    if compressed:
-        response.content_encoding = "gzip"
-    response.vary.add("Accept-Encoding")
-    # Weak: one validator for both encodings, which are the same document.
-    response.set_etag(document.etag, weak=True)
-    response.last_modified = document.last_modified
+    response = respond(document, fmt.content_type)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE_SECONDS
     if fmt.media_type == "application/feed+json":
         # Feeds are public: let other sites' scripts read the JSON one.
         response.headers["Access-Control-Allow-Origin"] = "*"
-    response.make_conditional(request)
     return response

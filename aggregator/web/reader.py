@@ -13,6 +13,7 @@ from aggregator.search.highlight import highlight
 from aggregator.search.index import html_text
 from aggregator.search.query import SearchQuery
 from aggregator.web import params
+from aggregator.web.pagecache import cached_page
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
 
@@ -24,6 +25,7 @@ EMBED_MAX_LIMIT = 50
 
 
 @bp.get("/")
+@cached_page("text/html; charset=utf-8")
 def river() -> str:
     state = current_state()
     query = params.river_query(request.args, state.config, page_size=RIVER_PAGE_SIZE)
@@ -77,6 +79,7 @@ def embed_snippet(base_url: str, category: Category) -> str:
 
 @bp.get("/embed/<category>")
 @frameable
+@cached_page("text/html; charset=utf-8")
 def embed(category: str) -> str:
     state = current_state()
     params.require_category(category, state.config)
