@@ -1,0 +1,139 @@
+"""Repeat requests for a plain feed URL are answered in front of Flask, with the very
+answer Flask gave, until the store changes."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aggregator.store import Store
+from aggregator.web.feedcache import FeedCache
+from aggregator.web.feeds import CACHE_KEY
+from tests.storedata import outcome, report
+from tests.webapp import NOW, seeded_app
+
+
+class ManualClock:
+    """Monotonic time that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FlaskCalls:
+    """How many requests reached Flask's own handling."""
+
+    def __init__(self, app: Flask) -> None:
+        self.count = 0
+        app.before_request(self._seen)
+
+    def _seen(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
+    return seeded_app(store, db_url, tmp_path)
+
+
+@pytest.fixture
+def flask_calls(app: Flask) -> FlaskCalls:
+    return FlaskCalls(app)
+
+
+@pytest.fixture
+def clock(app: Flask) -> ManualClock:
+    clock = ManualClock()
+    app.extensions[CACHE_KEY] = FeedCache(version_check_seconds=1.0, clock=clock)
+    return clock
+
+
+@pytest.fixture
+def client(app: Flask, flask_calls: FlaskCalls, clock: ManualClock) -> FlaskClient:
+    return app.test_client()
+
+
+def test_a_repeat_request_gets_flasks_answer_without_reaching_flask(
+    client: FlaskClient, flask_calls: FlaskCalls
+) -> None:
+    first = client.get("/feeds/kaohsiung.atom")
+    repeat = client.get("/feeds/kaohsiung.atom")
+
+    assert flask_calls.count == 1
+    assert repeat.status_code == 200
+    assert repeat.data == first.data
+    assert sorted(repeat.headers.items()) == sorted(first.headers.items())
+
+
+def test_a_matching_if_none_match_is_a_304_without_reaching_flask(
+    client: FlaskClient, flask_calls: FlaskCalls
+) -> None:
+    etag = client.get("/feeds/all.rss").headers["ETag"]
+
+    response = client.get("/feeds/all.rss", headers={"If-None-Match": etag})
+
+    assert flask_calls.count == 1
+    assert response.status_code == 304
+    assert response.data == b""
+    assert response.headers["ETag"] == etag
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_a_stale_if_none_match_gets_the_whole_feed(client: FlaskClient) -> None:
+    first = client.get("/feeds/all.atom")
+
+    response = client.get("/feeds/all.atom", headers={"If-None-Match": 'W/"an-old-version"'})
+
+    assert response.status_code == 200
+    assert response.data == first.data
+
+
+def test_each_accept_encoding_keeps_its_own_answer(client: FlaskClient) -> None:
+    plain = client.get("/feeds/all.json").data
+    compressed = client.get("/feeds/all.json", headers={"Accept-Encoding": "gzip"})
+    plain_again = client.get("/feeds/all.json")
+
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.data) == plain
+    assert plain_again.data == plain
+    assert "Content-Encoding" not in plain_again.headers
+
+
+def test_a_request_with_a_query_string_always_reaches_flask(
+    client: FlaskClient, flask_calls: FlaskCalls
+) -> None:
+    client.get("/feeds/all.atom?limit=5")
+    client.get("/feeds/all.atom?limit=5")
+
+    assert flask_calls.count == 2
+
+
+def test_an_error_answer_is_not_replayed(client: FlaskClient, flask_calls: FlaskCalls) -> None:
+    client.get("/feeds/nowhere.atom")
+    response = client.get("/feeds/nowhere.atom")
+
+    assert response.status_code == 404
+    assert flask_calls.count == 2
+
+
+def test_a_store_write_reaches_flask_once_the_staleness_bound_has_passed(
+    client: FlaskClient, store: Store, clock: ManualClock
+) -> None:
+    before = client.get("/feeds/kaohsiung.atom")
+    store.apply_poll(outcome("kcg", [report("kcg", "late", title="市府臨時記者會", published=NOW)]))
+
+    clock.now += 0.5
+    within_bound = client.get("/feeds/kaohsiung.atom")
+    clock.now += 0.5
+    after_bound = client.get("/feeds/kaohsiung.atom")
+
+    assert within_bound.data == before.data
+    assert "市府臨時記者會" in after_bound.get_data(as_text=True)
+    assert after_bound.headers["ETag"] != before.headers["ETag"]
