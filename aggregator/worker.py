@@ -28,6 +28,7 @@ from aggregator.models import Config
 from aggregator.poll import FETCH_THREADS, PassSummary, Poller
 from aggregator.retention import remove_expired
 from aggregator.store import Store
+from aggregator.websub import feed_watcher
 
 log = logging.getLogger("aggregator.worker")
 
@@ -58,6 +59,7 @@ class Worker:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock: IO[str] | None = None
         self._stopping = threading.Event()
+        self._websub = feed_watcher(config, store)  # None: no hub to tell about changes
         # A loop, not a scheduler job: a pass may outlast a tick, and the next tick should
         # then wait for it rather than be skipped with a warning.
         self._polling = threading.Thread(target=self._poll_until_stopped, name="poll")
@@ -67,7 +69,9 @@ class Worker:
     def run_pass(self) -> PassSummary:
         """Claim one batch of the sources that are due and poll it."""
         states = self._store.claim_due(self.name, datetime.now(UTC), self._lease, BATCH)
-        return self._poller.poll(states) if states else PassSummary()
+        if not states:
+            return PassSummary()
+        return self._poller.poll(states, self._websub.saw_poll if self._websub else None)
 
     def run_due(self) -> None:
         """Poll batches until no source is due (or the worker is stopping)."""
@@ -78,6 +82,8 @@ class Worker:
         if self._store.dialect == "sqlite":
             self._lock = _lock_sqlite_worker(self._store.url)
         now = datetime.now(UTC)
+        if self._websub is not None:
+            self._websub.start()  # before the first pass: what feeds hold before it writes
         self._polling.start()
         self._scheduler.add_job(
             self._retain, "interval", seconds=RETENTION_EVERY.total_seconds(), id="retention",
@@ -92,6 +98,8 @@ class Worker:
         if self._polling.is_alive():
             self._polling.join()
         self._scheduler.shutdown(wait=True)
+        if self._websub is not None:
+            self._websub.stop()
         self._alerting.stop()
         self._poller.close()
         if self._lock is not None:
@@ -114,6 +122,8 @@ class Worker:
     def _tick(self) -> None:
         try:
             self.run_due()
+            if self._websub is not None:
+                self._websub.after_tick()
             # Watches and silence look at what the pass wrote.
             self._alerting.after_pass(datetime.now(UTC))
         except Exception:  # the store may be down: log, and try again next tick
