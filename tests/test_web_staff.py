@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from aggregator.store import Store
-from aggregator.web.i18n import Language, relative_time
+from aggregator.web.i18n import Language, due_time, relative_time
 from tests.webapp import FAILING_ERROR, seeded_client
 
 
@@ -70,6 +70,17 @@ def test_a_source_never_polled_says_so(client: FlaskClient) -> None:
     assert "從未" in row
 
 
+def test_a_next_poll_gone_past_is_shown_overdue(client: FlaskClient) -> None:
+    # Never polled since it was added a day ago: its first poll was due then.
+    row = source_row(staff_page(client), "silent")
+    assert ">逾期 1 天</time>" in row
+
+
+def test_an_overdue_poll_speaks_english_on_request(client: FlaskClient) -> None:
+    row = source_row(staff_page(client, "/sources?lang=en"), "silent")
+    assert ">overdue by 1 day</time>" in row
+
+
 def test_the_page_counts_what_needs_attention(client: FlaskClient) -> None:
     assert "共 6 個來源，1 個失敗，1 個尚未抓取。" in staff_page(client)
 
@@ -97,3 +108,16 @@ NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 )
 def test_relative_times_read_naturally(moment: datetime, language: Language, expected: str) -> None:
     assert relative_time(moment, NOW, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "language", "expected"),
+    [
+        (NOW - timedelta(minutes=5), "zh-Hant", "逾期 5 分鐘"),
+        (NOW - timedelta(hours=2), "en", "overdue by 2 hours"),
+        (NOW - timedelta(seconds=20), "zh-Hant", "剛剛"),
+        (NOW + timedelta(minutes=10), "zh-Hant", "10 分鐘後"),
+    ],
+)
+def test_due_times_in_words(moment: datetime, language: Language, expected: str) -> None:
+    assert due_time(moment, NOW, language) == expected

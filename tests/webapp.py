@@ -82,10 +82,12 @@ def write_config(directory: Path) -> Path:
     return path
 
 
-def seed(store: Store, config_path: Path) -> None:
+def seed(store: Store, config_path: Path) -> datetime:
+    """Fill the store with the story above; returns the moment of seeding."""
     config = load_config(config_path)
-    # Poll times are relative to the moment of seeding, as the staff page shows them
-    # relative to the moment of the request; entry dates are fixed for the whole run.
+    # Poll times are relative to the moment of seeding; the app's clock stands still at
+    # that moment (`seeded_app`), so relative times read the same however slowly the
+    # test runs. Entry dates are fixed for the whole run.
     seeded_at = datetime.now(UTC)
     store.sync_sources(config.sources, seeded_at - timedelta(days=1))
     polled = seeded_at - timedelta(minutes=5)
@@ -121,13 +123,20 @@ def seed(store: Store, config_path: Path) -> None:
                 attempted_at=seeded_at - timedelta(hours=3 - attempt),
             )
         )
+    return seeded_at
 
 
 def seeded_app(store: Store, db_url: str, directory: Path) -> Flask:
     """The app over a freshly seeded store (the same database as `store`)."""
     config_path = write_config(directory)
-    seed(store, config_path)
-    return create_app({"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path)})
+    seeded_at = seed(store, config_path)
+    return create_app(
+        {
+            "DATABASE_URL": db_url,
+            "AGGREGATOR_CONFIG": str(config_path),
+            "CLOCK": lambda: seeded_at,
+        }
+    )
 
 
 def seeded_client(store: Store, db_url: str, directory: Path) -> FlaskClient:

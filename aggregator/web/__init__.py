@@ -25,7 +25,7 @@ from aggregator.web import (
     templating,
 )
 from aggregator.web.fastpath import FeedFastPath
-from aggregator.web.state import EXTENSION_KEY, AppState
+from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
 # Templates sit at the top of the repository, beside the package, not inside it.
 TEMPLATE_FOLDER = Path(__file__).resolve().parents[2] / "templates"
@@ -51,6 +51,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         config=load_config(settings["AGGREGATOR_CONFIG"]),
         store=open_store(settings["DATABASE_URL"]),
         staff_secret=settings["AGGREGATOR_STAFF_SECRET"] or None,
+        # Only a `config` mapping can set CLOCK (tests); the environment cannot.
+        clock=settings.get("CLOCK", utc_now),
     )
     security.init_app(app)
     staff_entries.init_app(app)  # staff sign-in and the entry pages' merge actions

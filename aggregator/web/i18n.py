@@ -56,6 +56,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.just_now": "剛剛",
         "time.ago": "{count} {unit}前",
         "time.in": "{count} {unit}後",
+        "time.overdue": "逾期 {count} {unit}",
         "unit.minute.one": "分鐘",
         "unit.minute.other": "分鐘",
         "unit.hour.one": "小時",
@@ -132,6 +133,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.just_now": "just now",
         "time.ago": "{count} {unit} ago",
         "time.in": "in {count} {unit}",
+        "time.overdue": "overdue by {count} {unit}",
         "unit.minute.one": "minute",
         "unit.minute.other": "minutes",
         "unit.hour.one": "hour",
@@ -189,11 +191,25 @@ def choose_language(requested: str | None, accepted: LanguageAccept) -> Language
 def relative_time(moment: datetime, now: datetime, language: Language) -> str:
     """'3 小時前' / '3 hours ago', or '10 分鐘後' / 'in 10 minutes' for a moment still ahead."""
     seconds = (now - moment).total_seconds()
+    return _in_words(language, "time.ago" if seconds > 0 else "time.in", abs(seconds))
+
+
+def due_time(moment: datetime, now: datetime, language: Language) -> str:
+    """When something is due: '10 分鐘後' / 'in 10 minutes' ahead, '逾期 5 分鐘' /
+    'overdue by 5 minutes' once a minute or more has gone past it (not "5 minutes ago":
+    it has not happened)."""
+    late = (now - moment).total_seconds()
+    if late >= _UNITS[-1][1]:
+        return _in_words(language, "time.overdue", late)
+    return relative_time(moment, now, language)
+
+
+def _in_words(language: Language, key: str, seconds: float) -> str:
+    """`key` filled with `seconds` in the largest whole unit, or 'just now' under a minute."""
     for unit, length in _UNITS:
-        if abs(seconds) >= length:
+        if seconds >= length:
             # Rounded, not truncated: a poll due in 9 minutes 58 seconds is "in 10 minutes".
-            count = round(abs(seconds) / length)
+            count = round(seconds / length)
             words = translate(language, f"unit.{unit}.{'one' if count == 1 else 'other'}")
-            key = "time.ago" if seconds > 0 else "time.in"
             return translate(language, key, count=count, unit=words)
     return translate(language, "time.just_now")

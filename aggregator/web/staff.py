@@ -3,7 +3,6 @@ its silence (if any) and a chart of its last 30 days."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template
@@ -27,7 +26,7 @@ def sources() -> str:
     return render_template(
         "sources.html",
         sources=healths,
-        activity=activity_views(state.store, datetime.now(UTC), zone),
+        activity=activity_views(state.store, state.clock(), zone),
         sparkline=sparkline,
         categories=state.config.categories,
         failing=sum(health.status == "failing" for health in healths),

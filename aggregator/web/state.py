@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -12,11 +14,17 @@ from aggregator.store import Store
 EXTENSION_KEY = "aggregator"
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class AppState:
     config: Config
     store: Store
     staff_secret: str | None  # None: staff actions are switched off, the site is read-only
+    # The moment pages count relative times from ("5 分鐘前"); tests freeze it.
+    clock: Callable[[], datetime] = utc_now
 
 
 def current_state() -> AppState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, request, url_for
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(timefmt.rfc3339, "rfc3339")
     app.add_template_filter(_local_time, "local_time")
     app.add_template_filter(_relative_time, "relative")
+    app.add_template_filter(_due_time, "due")
     app.add_template_filter(_safe_html, "safe_html")
     app.add_template_filter(web_link, "web_link")
 
@@ -62,7 +63,7 @@ def _template_globals() -> dict[str, Any]:
         "language": language,
         "page_url": page_url,
         "switch_language_url": switch_language_url,
-        "now": datetime.now(UTC),
+        "now": current_state().clock(),
     }
 
 
@@ -72,6 +73,10 @@ def _local_time(moment: datetime) -> str:
 
 def _relative_time(moment: datetime, now: datetime) -> str:
     return i18n.relative_time(moment, now, current_language())
+
+
+def _due_time(moment: datetime, now: datetime) -> str:
+    return i18n.due_time(moment, now, current_language())
 
 
 def _safe_html(html: str) -> Markup:
