@@ -1,5 +1,5 @@
-"""Repeat requests for a plain feed URL are answered in front of Flask, with the very
-answer Flask gave, until the store changes."""
+"""Repeat requests for a plain feed URL or a river page are answered in front of Flask,
+with the very answer Flask gave, until the store changes."""
 
 from __future__ import annotations
 
@@ -106,11 +106,40 @@ def test_each_accept_encoding_keeps_its_own_answer(client: FlaskClient) -> None:
     assert "Content-Encoding" not in plain_again.headers
 
 
-def test_a_request_with_a_query_string_always_reaches_flask(
+@pytest.mark.parametrize(
+    "path", ["/", "/?category=taipei&lang=en", "/api/entries", "/embed/taipei"]
+)
+def test_a_repeated_river_page_does_not_reach_flask(
+    client: FlaskClient, flask_calls: FlaskCalls, path: str
+) -> None:
+    first = client.get(path)
+    repeat = client.get(path)
+
+    assert flask_calls.count == 1
+    assert repeat.data == first.data
+    assert sorted(repeat.headers.items()) == sorted(first.headers.items())
+
+
+def test_each_accept_language_keeps_its_own_page(client: FlaskClient) -> None:
+    client.get("/", headers={"Accept-Language": "zh-TW"})
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    assert 'lang="en"' in english
+
+
+def test_a_request_with_a_cookie_always_reaches_flask(
     client: FlaskClient, flask_calls: FlaskCalls
 ) -> None:
-    client.get("/feeds/all.atom?limit=5")
-    client.get("/feeds/all.atom?limit=5")
+    client.set_cookie("session", "staff")
+    client.get("/")
+    client.get("/")
+
+    assert flask_calls.count == 2
+
+
+def test_a_search_feed_always_reaches_flask(client: FlaskClient, flask_calls: FlaskCalls) -> None:
+    client.get("/feeds/all.atom?q=颱風")
+    client.get("/feeds/all.atom?q=颱風")
 
     assert flask_calls.count == 2
 

@@ -24,7 +24,7 @@ from aggregator.web import (
     staff_entries,
     templating,
 )
-from aggregator.web.fastpath import FeedFastPath
+from aggregator.web.fastpath import FastPath
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
 # Templates sit at the top of the repository, beside the package, not inside it.
@@ -61,7 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pagecache.init_app(app)
     for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
-    app.wsgi_app = FeedFastPath(app, feeds.CACHE_KEY, EXTENSION_KEY)  # type: ignore[method-assign]
+    app.wsgi_app = FastPath(app)  # type: ignore[method-assign]
     return app
 
 

@@ -1,16 +1,18 @@
-"""Repeat requests for a feed, answered in front of Flask.
+"""Repeat requests for a feed or a river page, answered in front of Flask.
 
-Subscribers poll the plain feed URLs (`/feeds/kaohsiung.atom`, no query string) over and
-over; between store changes every answer is the same bytes. Flask's routing, request
-object, hooks and response building cost several times what sending those bytes does, so
-this WSGI middleware keeps the last 200 answer Flask gave for each plain feed URL and
-`Accept-Encoding`, with the store version it was given at, and replays it (or a 304 for a
-matching `If-None-Match`) while the version holds. Anything else (a query string, another
-method, a cold or stale entry, `If-Modified-Since` alone) goes to Flask, which stays the
-one place that decides what a feed holds and which headers it carries.
+Subscribers poll the plain feed URLs (`/feeds/kaohsiung.atom`) over and over, and readers
+open the same few pages; between store changes every answer is the same bytes. Flask's
+routing, request object, hooks and response building cost several times what sending
+those bytes does, so this WSGI middleware keeps the last 200 answer Flask gave for each
+URL, query string, `Accept-Encoding` and `Accept-Language`, with the store version it was
+given at, and replays it (or a 304 for a matching `If-None-Match`) while the version
+holds. Anything else (another method or path, a cookie, a cold or stale entry,
+`If-Modified-Since` alone) goes to Flask, which stays the one place that decides what a
+response holds and which headers it carries.
 
-The version is the feed cache's reading (`FeedCache.current_version`), so both layers
-share the same staleness bound.
+Only the paths whose Flask views are cached on the store version alone are replayed (the
+plain feeds, the river pages: see `pagecache`), and the version is read from the cache
+those views use, so an answer is never tagged with a newer version than it was made at.
 """
 
 from __future__ import annotations
@@ -24,17 +26,27 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from aggregator.store import StoreUnavailable
+from aggregator.web import feeds, pagecache
 from aggregator.web.feedcache import FeedCache
-from aggregator.web.state import AppState
+from aggregator.web.state import EXTENSION_KEY, AppState
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-FEED_PREFIX = "/feeds/"
-# Feed URLs × the Accept-Encoding values clients send: a handful of each in practice.
-MAX_ANSWERS = 256
+# Requests × the Accept-Encoding and Accept-Language values clients send.
+MAX_ANSWERS = 512
 # Headers a 304 leaves out: it describes the representation without carrying it.
 _NOT_IN_304 = frozenset({"content-length", "content-type", "content-encoding"})
+
+
+def cache_for(path: str, query: str) -> str | None:
+    """The `app.extensions` key of the cache whose views answer this request, or None when
+    its answer may depend on more than the request line and the store version."""
+    if path.startswith("/feeds/"):
+        return None if query else feeds.CACHE_KEY  # a search (`?q=`) has a cache of its own
+    if path in ("/", "/api/entries") or path.startswith("/embed/"):
+        return pagecache.CACHE_KEY
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,29 +61,33 @@ class _Answer:
         return [(name, value) for name, value in self.headers if name.lower() not in _NOT_IN_304]
 
 
-class FeedFastPath:
-    """WSGI middleware in front of `app`'s own `wsgi_app`; `feed_cache` names the feed
-    cache in `app.extensions` whose version reading it shares."""
+Key = tuple[str, str, str, str]
 
-    def __init__(self, app: Flask, feed_cache: str, state_key: str) -> None:
+
+class FastPath:
+    """WSGI middleware in front of `app`'s own `wsgi_app`."""
+
+    def __init__(self, app: Flask) -> None:
         self._app = app
         self._inner: WSGIApplication = app.wsgi_app
-        self._feed_cache = feed_cache
-        self._state_key = state_key
-        self._answers: OrderedDict[tuple[str, str], _Answer] = OrderedDict()
+        self._answers: OrderedDict[Key, _Answer] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
-        if (
-            environ.get("REQUEST_METHOD") != "GET"
-            or environ.get("QUERY_STRING")
-            or not path.startswith(FEED_PREFIX)
-        ):
+        query: str = environ.get("QUERY_STRING", "")
+        cache = cache_for(path, query)
+        # A cookie may be a staff sign-in: whatever it changes, Flask sees it.
+        if cache is None or environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ:
             return self._inner(environ, start_response)
-        key = (path, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        key = (
+            path,
+            query,
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        )
         try:
-            version = self._store_version()
+            version = self._store_version(cache)
         except StoreUnavailable:
             return self._inner(environ, start_response)  # Flask's error page says so in words
         with self._lock:
@@ -88,16 +104,16 @@ class FeedFastPath:
         start_response(answer.status, answer.headers)
         return [answer.body]
 
-    def _store_version(self) -> int:
-        cache: FeedCache = self._app.extensions[self._feed_cache]
-        state: AppState = self._app.extensions[self._state_key]
+    def _store_version(self, cache_key: str) -> int:
+        cache: FeedCache = self._app.extensions[cache_key]
+        state: AppState = self._app.extensions[EXTENSION_KEY]
         return cache.current_version(state.store.version)
 
     def _ask_flask(
         self,
         environ: WSGIEnvironment,
         start_response: StartResponse,
-        key: tuple[str, str],
+        key: Key,
         version: int,
     ) -> Iterable[bytes]:
         given: list[tuple[str, list[tuple[str, str]]]] = []
@@ -121,7 +137,7 @@ class FeedFastPath:
             self._keep(key, _Answer(version, status, headers, body, etag))
         return [body]
 
-    def _keep(self, key: tuple[str, str], answer: _Answer) -> None:
+    def _keep(self, key: Key, answer: _Answer) -> None:
         with self._lock:
             self._answers[key] = answer
             self._answers.move_to_end(key)
@@ -130,7 +146,7 @@ class FeedFastPath:
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2), as Flask makes it for feeds."""
+    """Weak comparison (RFC 9110 §13.1.2), as Flask makes it."""
     if if_none_match.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
