@@ -11,10 +11,14 @@ from urllib.parse import parse_qs
 import pytest
 
 from aggregator.config import config_from_text
+from aggregator.fetch import Fetcher
 from aggregator.models import Config, WriteCounts
 from aggregator.netpolicy import AddressPolicy
+from aggregator.poll import Poller
 from aggregator.store import Store
 from aggregator.websub import FeedWatcher, HubPinger, feed_urls, feed_watcher, publish
+from aggregator.worker import Worker
+from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.storedata import T0, outcome, report
 
@@ -183,3 +187,24 @@ def test_a_hub_that_does_not_take_the_ping_says_so(feed_server: FeedServer) -> N
 
 def test_without_a_hub_nothing_watches_the_feeds(store: Store) -> None:
     assert feed_watcher(config_for(None), store) is None
+
+
+def test_a_worker_announces_what_its_first_pass_wrote(
+    feed_server: FeedServer, hub: Hub, store: Store
+) -> None:
+    feed_server.serve(
+        "/kcg.xml",
+        rss([FeedItem("高雄港新航線", link="https://kcg.example.gov.tw/news/1", published=T0)]),
+    )
+    text = config_text(hub.url).replace(
+        "https://kcg.example.gov.tw/rss.xml", feed_server.url("/kcg.xml")
+    )
+    config = config_from_text(text, "feeds.yaml")
+    worker = Worker(config, store, Poller(config, store, Fetcher(allow_private_addresses=True)))
+    worker.start()
+    try:
+        announced = hub.wait_for(6, timeout=15.0)
+    finally:
+        worker.stop()
+
+    assert announced == sorted(feed_urls(BASE_URL, ["all", "kaohsiung"]))
