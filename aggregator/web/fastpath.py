@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Requests × the Accept-Encoding and Accept-Language values clients send.
-MAX_ANSWERS = 256  # at most ~60 KB each: a bound on memory per process
+MAX_ANSWERS = 256  # bounds the memory each process spends on them
 # Headers a 304 leaves out: it describes the representation without carrying it.
 _NOT_IN_304 = frozenset({"content-length", "content-type", "content-encoding"})
 
