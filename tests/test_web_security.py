@@ -82,3 +82,8 @@ def test_a_hostile_entry_reaches_api_clients_disarmed(client: FlaskClient) -> No
         assert "摘要" in html
         for marker in ("<script", "onerror", "javascript:"):
             assert marker not in html.lower()
+
+
+def test_pages_tell_caches_they_vary_by_language(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert "Accept-Language" in response.headers.get("Vary", "")

@@ -48,4 +48,8 @@ def _add_security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     if response.mimetype == "application/json":
         response.headers["Access-Control-Allow-Origin"] = "*"
+    if response.mimetype == "text/html":
+        # The interface language follows Accept-Language: a shared cache must keep one
+        # copy per language.
+        response.vary.add("Accept-Language")
     return response
