@@ -130,13 +130,6 @@ def matching_page(
     if search is None:
         return river_page(store, query)
     try:
-        return store.search(
-            search,
-            category=query.category,
-            source=query.source,
-            limit=query.limit,
-            cursor=query.cursor,
-            order=order,
-        )
+        return store.search(search, query, order)
     except QueryError as error:  # a cursor it did not give, or out of time: both in words
         raise InvalidParameter(400, "error.bad_search", reason=str(error)) from error
