@@ -6,6 +6,7 @@ page or JSON body that says what was wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -81,6 +82,25 @@ def river_query(args: MultiDict[str, str], config: Config, *, page_size: int) ->
         source=source_filter(args, config),
         limit=page_size,
         cursor=_given(args, "cursor"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RiverRequest:
+    """What a river-of-news request (`/`, `/api/entries`) asks for."""
+
+    query: EntryQuery
+    search: SearchQuery | None
+    order: Order
+
+    def page(self, store: Store) -> EntryPage:
+        return matching_page(store, self.query, self.search, self.order)
+
+
+def river_request(args: MultiDict[str, str], config: Config, *, page_size: int) -> RiverRequest:
+    """The filters, cursor, search and order of a river-of-news request."""
+    return RiverRequest(
+        river_query(args, config, page_size=page_size), search_filter(args, config), order(args)
     )
 
 
