@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -314,27 +315,29 @@ def _add_merge_commands(
 
 
 def cmd_merge_split(args: argparse.Namespace) -> int:
-    store = ready_store(database_url(args))
-    try:
+    with _staff_store(args) as store:
         new_uid = store.split_report(args.entry, args.report, _cli_actor(), datetime.now(UTC))
-    except StoreError as error:
-        raise CommandFailed(str(error)) from error
-    finally:
-        store.close()
     print(f"report of {args.report} is now entry {new_uid}")
     return 0
 
 
 def cmd_merge_force(args: argparse.Namespace) -> int:
+    with _staff_store(args) as store:
+        store.force_merge(args.entry, args.other, _cli_actor(), datetime.now(UTC))
+    print(f"entry {args.other} merged into {args.entry}")
+    return 0
+
+
+@contextmanager
+def _staff_store(args: argparse.Namespace) -> Iterator[Store]:
+    """The store for one staff action; a refused action is the command failing, in words."""
     store = ready_store(database_url(args))
     try:
-        store.force_merge(args.entry, args.other, _cli_actor(), datetime.now(UTC))
+        yield store
     except StoreError as error:
         raise CommandFailed(str(error)) from error
     finally:
         store.close()
-    print(f"entry {args.other} merged into {args.entry}")
-    return 0
 
 
 def _cli_actor() -> str:

@@ -222,7 +222,7 @@ Index("ix_reports_source_id_first_seen", reports.c.source_id, reports.c.first_se
 # New entries by time: the watch scan.
 Index("ix_entries_first_seen", entries.c.first_seen)
 
-# --- near-duplicate merging (aggregator/store_merge.py) -----------------------------------------
+# --- near-duplicate merging (aggregator/store/merge.py) -----------------------------------------
 
 # The candidate index: each report's LSH band keys, looked up by key within a time window
 # (title keys such as 市長今日公開行程 recur daily). Rows go with their report.

@@ -5,83 +5,28 @@ holds up polling. Notifications are rows in the database (`AlertStore`), queued 
 transaction that decided them, so a restart loses none; a claim hides a row from other
 senders for a lease, so several workers deliver each one once.
 
-Webhook URLs are configuration, like feed URLs, and connections go through the same
-address policy (`netpolicy`): no loopback or private address unless the settings allow it.
-Redirects are not followed: a receiver that moved must be reconfigured.
+Webhook URLs are configuration: deliveries go through `outbound.post`, under the fetcher's
+address policy, redirects not followed.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.client import HTTPException
-from urllib.parse import urlsplit
-
-import urllib3.exceptions
-from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from aggregator.alertstore import AlertStore, Notification
-from aggregator.fetch import USER_AGENT
-from aggregator.netpolicy import AddressPolicy, connect_allowed
+from aggregator.netpolicy import AddressPolicy
+from aggregator.outbound import FIRST_RETRY, TIMEOUT_SECONDS, backoff, post
 
 log = logging.getLogger("aggregator.webhook")
 
-TIMEOUT_SECONDS = 10.0
-FIRST_RETRY = timedelta(seconds=30)
-MAX_RETRY = timedelta(hours=1)
 MAX_ATTEMPTS = 12  # about 8 hours of retries, then the notification is given up
 CLAIM_LEASE = timedelta(minutes=2)  # longer than one delivery can take
 BATCH = 20
 IDLE_WAIT_SECONDS = 2.0
-
-
-def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
-    """The wait before the next attempt, after `attempts` failed ones: doubling, capped."""
-    wait: timedelta = first * 2 ** max(attempts - 1, 0)
-    return min(wait, MAX_RETRY)
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    """Dials only where the address policy allows, as the fetcher does for feeds."""
-
-    policy: AddressPolicy
-
-    def _new_conn(self) -> socket.socket:
-        return connect_allowed(self._dns_host, self.port, self.timeout, self.policy)
-
-
-class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
-    """TLS over the guarded dialer."""
-
-
-def post_json(url: str, body: bytes, policy: AddressPolicy, timeout: float) -> str | None:
-    """POST `body` to `url`; None when the receiver took it (2xx), else what went wrong."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) URL"
-    kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
-    connection = kind(parts.hostname, parts.port, timeout=timeout)
-    connection.policy = policy
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    try:
-        connection.request(
-            "POST",
-            target,
-            body=body,
-            headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
-        )
-        response = connection.getresponse()
-        response.read(64 * 1024)
-    except (OSError, HTTPException, urllib3.exceptions.HTTPError) as error:
-        return f"could not deliver to {parts.hostname}: {error}"
-    finally:
-        connection.close()
-    if 200 <= response.status < 300:
-        return None
-    return f"{parts.hostname} answered {response.status} {response.reason}"
+_JSON = "application/json; charset=utf-8"
 
 
 class WebhookSender:
@@ -121,7 +66,14 @@ class WebhookSender:
         return len(due)
 
     def _attempt(self, notification: Notification) -> None:
-        error = post_json(notification.url, notification.payload, self._policy, self._timeout)
+        error = post(
+            notification.url,
+            notification.payload,
+            _JSON,
+            self._policy,
+            self._timeout,
+            receiver="the webhook receiver",
+        )
         now = self._clock()
         attempts = notification.attempts + 1
         retry_at = None

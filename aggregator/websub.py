@@ -7,8 +7,8 @@ format. `HubPinger` sends those on a thread of its own, so a slow or dead hub ne
 up polling; a failed ping is retried with exponential backoff, and a URL already waiting
 is not queued twice (the hub fetches the feed as it is then, so one ping covers both).
 
-The hub URL is configuration, like feed URLs, and connections go through the fetcher's
-address policy (`netpolicy`): no loopback or private address unless the settings allow it.
+The hub URL is configuration: pings go through `outbound.post`, under the fetcher's
+address policy.
 
 Several workers each compare against what they last saw; a worker only announces
 changes after a tick in which it wrote something, so a change is normally announced by the
@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import heapq
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.client import HTTPException
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import urllib3.exceptions
-from urllib3.connection import HTTPConnection, HTTPSConnection
-
-from aggregator.fetch import USER_AGENT
 from aggregator.models import Config, EntryQuery, PollOutcome, StoredEntry, WriteCounts
-from aggregator.netpolicy import AddressPolicy, connect_allowed
+from aggregator.netpolicy import AddressPolicy
+from aggregator.outbound import FIRST_RETRY, TIMEOUT_SECONDS, backoff, post
 from aggregator.render import ALL_CATEGORIES, FORMATS
 from aggregator.store import Store
 
@@ -42,9 +37,6 @@ log = logging.getLogger("aggregator.websub")
 
 # What a plain feed URL holds: the feeds blueprint's default limit.
 FEED_LIMIT = 50
-TIMEOUT_SECONDS = 10.0
-FIRST_RETRY = timedelta(seconds=30)
-MAX_RETRY = timedelta(hours=1)
 MAX_ATTEMPTS = 10  # about 5 hours of retries, then the ping is given up
 
 
@@ -56,43 +48,15 @@ def feed_urls(base_url: str, feeds: Iterable[str]) -> list[str]:
 
 def publish(hub_url: str, feed_url: str, policy: AddressPolicy, timeout: float) -> str | None:
     """Tell the hub that `feed_url` changed; None when it took it (2xx), else what went wrong."""
-    parts = urlsplit(hub_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{hub_url!r} is not an http(s) URL"
-    kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
-    connection = kind(parts.hostname, parts.port, timeout=timeout)
-    connection.policy = policy
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    body = urlencode({"hub.mode": "publish", "hub.url": feed_url})
-    try:
-        connection.request(
-            "POST",
-            target,
-            body=body.encode("ascii"),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
-        )
-        response = connection.getresponse()
-        response.read(64 * 1024)
-    except (OSError, HTTPException, urllib3.exceptions.HTTPError) as error:
-        return f"could not reach the WebSub hub {parts.hostname}: {error}"
-    finally:
-        connection.close()
-    if 200 <= response.status < 300:
-        return None
-    return f"the WebSub hub {parts.hostname} answered {response.status} {response.reason}"
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    """Dials only where the address policy allows, as the fetcher does for feeds."""
-
-    policy: AddressPolicy
-
-    def _new_conn(self) -> socket.socket:
-        return connect_allowed(self._dns_host, self.port, self.timeout, self.policy)
-
-
-class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
-    """TLS over the guarded dialer."""
+    body = urlencode({"hub.mode": "publish", "hub.url": feed_url}).encode("ascii")
+    return post(
+        hub_url,
+        body,
+        "application/x-www-form-urlencoded",
+        policy,
+        timeout,
+        receiver="the WebSub hub",
+    )
 
 
 @dataclass(order=True, slots=True)
@@ -181,7 +145,7 @@ class HubPinger:
         )
         if attempts >= MAX_ATTEMPTS:
             return
-        wait = min(self._first_retry * 2 ** (attempts - 1), MAX_RETRY).total_seconds()
+        wait = backoff(attempts, self._first_retry).total_seconds()
         with self._wake:
             if ping.feed_url not in self._waiting:  # a newer change queued it meanwhile
                 self._waiting.add(ping.feed_url)

@@ -19,9 +19,10 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.closing import ClosesOnExit
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Reply:
 Handler = Callable[[RequestInfo], Reply]
 
 
-class FeedServer:
+class FeedServer(ClosesOnExit):
     """Serves scripted answers on an ephemeral port of 127.0.0.1 from a background thread."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -125,17 +126,6 @@ class FeedServer:
         self._server.shutdown()
         self._server.server_close()  # joins the request threads
         self._thread.join()
-
-    def __enter__(self) -> FeedServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _count_connection(self) -> None:
         with self._lock:

@@ -25,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from aggregator.models import EntryQuery
 from aggregator.store import open_store
+from tests.closing import ClosesOnExit
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
 
@@ -172,7 +172,7 @@ def aggregator_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "aggregator.cli", *arguments]
 
 
-class WorkerProcess:
+class WorkerProcess(ClosesOnExit):
     """A real `aggregator worker` subprocess; its stderr (JSON log lines) goes to a file."""
 
     def __init__(
@@ -207,15 +207,8 @@ class WorkerProcess:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def __enter__(self) -> WorkerProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Kill the worker if it still runs; close its log."""
         if self.process.poll() is None:
             self.kill()
         elif not self._log_file.closed:

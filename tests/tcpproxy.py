@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
+
+from tests.closing import ClosesOnExit
 
 
-class TcpProxy:
+class TcpProxy(ClosesOnExit):
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
         self._target = (target_host, target_port)
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -45,17 +46,6 @@ class TcpProxy:
         self.cut()
         _close(self._listener)
         self._thread.join(timeout=5)
-
-    def __enter__(self) -> TcpProxy:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _accept(self) -> None:
         while not self._closing:

@@ -9,7 +9,6 @@ from xml.etree import ElementTree
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.store import Store
 from aggregator.web import create_app
 from aggregator.web.timefmt import rfc3339
 from tests.webapp import (
@@ -19,7 +18,6 @@ from tests.webapp import (
     MERGED_TITLE,
     NOW,
     TAIPEI_TITLES,
-    seeded_client,
     write_config,
 )
 
@@ -36,11 +34,6 @@ ENTRY_FIELDS = {
 }
 # Port 1 on loopback: nothing listens there, so the store cannot answer.
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/none"
-
-
-@pytest.fixture
-def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return seeded_client(store, db_url, tmp_path)
 
 
 @pytest.fixture

@@ -4,27 +4,16 @@ with the very answer Flask gave, until the store changes."""
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from aggregator.store import Store
-from aggregator.web.feedcache import FeedCache
 from aggregator.web.feeds import CACHE_KEY
+from tests.fixtures_web import ManualClock, manual_cache_clock
 from tests.storedata import outcome, report
-from tests.webapp import NOW, seeded_app
-
-
-class ManualClock:
-    """Monotonic time that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.webapp import NOW
 
 
 class FlaskCalls:
@@ -39,20 +28,13 @@ class FlaskCalls:
 
 
 @pytest.fixture
-def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
-    return seeded_app(store, db_url, tmp_path)
-
-
-@pytest.fixture
 def flask_calls(app: Flask) -> FlaskCalls:
     return FlaskCalls(app)
 
 
 @pytest.fixture
 def clock(app: Flask) -> ManualClock:
-    clock = ManualClock()
-    app.extensions[CACHE_KEY] = FeedCache(version_check_seconds=1.0, clock=clock)
-    return clock
+    return manual_cache_clock(app, CACHE_KEY)
 
 
 @pytest.fixture

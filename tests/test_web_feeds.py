@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import feedparser
 import pytest
@@ -19,6 +18,7 @@ from werkzeug.serving import make_server
 from aggregator.store import Store
 from aggregator.web.feedcache import FeedCache
 from aggregator.web.feeds import CACHE_KEY
+from tests.fixtures_web import manual_cache_clock
 from tests.storedata import outcome, report
 from tests.webapp import (
     ALL_ENTRIES,
@@ -26,7 +26,6 @@ from tests.webapp import (
     KAOHSIUNG_TITLES,
     NOW,
     TAIPEI_TITLES,
-    seeded_app,
 )
 
 CONTENT_TYPES = {
@@ -34,26 +33,6 @@ CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "json": "application/feed+json; charset=utf-8",
 }
-
-
-class ManualClock:
-    """Monotonic time that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
-    return seeded_app(store, db_url, tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def cache_of(app: Flask) -> FeedCache:
@@ -244,8 +223,7 @@ def test_each_format_and_limit_is_a_document_of_its_own(app: Flask, client: Flas
 def test_a_store_write_is_served_once_the_staleness_bound_has_passed(
     app: Flask, client: FlaskClient, store: Store
 ) -> None:
-    clock = ManualClock()
-    app.extensions[CACHE_KEY] = FeedCache(version_check_seconds=1.0, clock=clock)
+    clock = manual_cache_clock(app, CACHE_KEY)
     before = client.get("/feeds/kaohsiung.atom")
 
     publish(store, "新發布：市府記者會")
@@ -263,8 +241,7 @@ def test_a_store_write_is_served_once_the_staleness_bound_has_passed(
 def test_a_write_that_leaves_a_feed_unchanged_keeps_its_etag(
     app: Flask, client: FlaskClient, store: Store
 ) -> None:
-    clock = ManualClock()
-    app.extensions[CACHE_KEY] = FeedCache(version_check_seconds=1.0, clock=clock)
+    clock = manual_cache_clock(app, CACHE_KEY)
     etag = client.get("/feeds/taipei.atom").headers["ETag"]
 
     publish(store, "只屬於高雄的新聞")

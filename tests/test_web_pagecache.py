@@ -4,7 +4,6 @@ request, then served from memory with validators."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,38 +12,17 @@ from flask.testing import FlaskClient
 from aggregator.store import Store
 from aggregator.web.feedcache import FeedCache
 from aggregator.web.pagecache import CACHE_KEY
+from tests.fixtures_web import ManualClock, manual_cache_clock
 from tests.storedata import outcome, report
-from tests.webapp import MERGED_TITLE, NOW, entry_titles, seeded_app
+from tests.webapp import MERGED_TITLE, NOW, entry_titles
 
 CACHED_PAGES = ("/", "/?category=taipei", "/embed/kaohsiung", "/api/entries?limit=5")
-
-
-class ManualClock:
-    """Monotonic time that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
-    return seeded_app(store, db_url, tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
 def clock(app: Flask) -> ManualClock:
     """The page cache's clock, under the test's control."""
-    clock = ManualClock()
-    app.extensions[CACHE_KEY] = FeedCache(version_check_seconds=1.0, clock=clock)
-    return clock
+    return manual_cache_clock(app, CACHE_KEY)
 
 
 def page_cache(app: Flask) -> FeedCache:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.store import Store
 from aggregator.web.timefmt import rfc3339
 from tests.webapp import (
     ALL_ENTRIES,
@@ -18,13 +16,7 @@ from tests.webapp import (
     TAIPEI_TITLES,
     entry_titles,
     link_labelled,
-    seeded_client,
 )
-
-
-@pytest.fixture
-def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return seeded_client(store, db_url, tmp_path)
 
 
 def page_text(client: FlaskClient, path: str, **headers: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import feedparser
@@ -20,20 +19,10 @@ from aggregator.store import Store
 from aggregator.web.feedcache import FeedCache
 from aggregator.web.feeds import SEARCH_CACHE_KEY
 from tests.storedata import outcome, report
-from tests.webapp import HOSTILE_TITLE, KAOHSIUNG_TITLES, MERGED_TITLE, TAIPEI_TITLES, seeded_app
+from tests.webapp import HOSTILE_TITLE, KAOHSIUNG_TITLES, MERGED_TITLE, TAIPEI_TITLES
 
 TYPHOON_TITLE = "臺北市颱風停班停課公告"
 CITY_NEWS = "高雄市政新聞"  # in the title of every Kaohsiung story but the merged one
-
-
-@pytest.fixture
-def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
-    return seeded_app(store, db_url, tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def q(text: str) -> str:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.store import Store
-from tests.webapp import HOSTILE_TITLE, seeded_client
+from tests.webapp import HOSTILE_TITLE
 
 PAGES = [
     "/",
@@ -26,11 +23,6 @@ PAGES = [
 PAGES_SHOWING_THE_HOSTILE_ENTRY = ["/", "/?category=taipei", "/?source=taipei", "/embed/taipei"]
 # Markers of the hostile entry's payloads; none may reach a browser as markup.
 DANGEROUS = ["<script", "onerror", "javascript:", "<b>"]
-
-
-@pytest.fixture
-def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return seeded_client(store, db_url, tmp_path)
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.store import Store
 from aggregator.web.i18n import Language, due_time, relative_time
-from tests.webapp import FAILING_ERROR, seeded_client
-
-
-@pytest.fixture
-def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return seeded_client(store, db_url, tmp_path)
+from tests.webapp import FAILING_ERROR
 
 
 def staff_page(client: FlaskClient, path: str = "/sources") -> str:

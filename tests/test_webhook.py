@@ -11,10 +11,11 @@ from sqlalchemy import select
 from aggregator.alertstore import AlertStore
 from aggregator.models import Watch
 from aggregator.netpolicy import AddressPolicy
+from aggregator.outbound import backoff
 from aggregator.schema import notifications
 from aggregator.store import Store
 from aggregator.watch import WatchRule
-from aggregator.webhook import WebhookSender, backoff
+from aggregator.webhook import WebhookSender
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.storedata import outcome, report, source
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from flask.testing import FlaskClient
 
 from aggregator.config import load_config
 from aggregator.store import Store
@@ -137,10 +136,6 @@ def seeded_app(store: Store, db_url: str, directory: Path) -> Flask:
             "CLOCK": lambda: seeded_at,
         }
     )
-
-
-def seeded_client(store: Store, db_url: str, directory: Path) -> FlaskClient:
-    return seeded_app(store, db_url, directory).test_client()
 
 
 def entry_titles(page: str) -> list[str]:

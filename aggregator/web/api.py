@@ -28,9 +28,7 @@ MAX_LIMIT = 200
 def entries() -> Response:
     state = current_state()
     page_size = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    query = params.river_query(request.args, state.config, page_size=page_size)
-    search = params.search_filter(request.args, state.config)
-    page = params.matching_page(state.store, query, search, params.order(request.args))
+    page = params.river_request(request.args, state.config, page_size=page_size).page(state.store)
     return jsonify(entries=[entry_json(entry) for entry in page.entries], next=page.next_cursor)
 
 

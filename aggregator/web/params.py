@@ -6,6 +6,7 @@ page or JSON body that says what was wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,25 @@ def river_query(args: MultiDict[str, str], config: Config, *, page_size: int) ->
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RiverRequest:
+    """What a river-of-news request (`/`, `/api/entries`) asks for."""
+
+    query: EntryQuery
+    search: SearchQuery | None
+    order: Order
+
+    def page(self, store: Store) -> EntryPage:
+        return matching_page(store, self.query, self.search, self.order)
+
+
+def river_request(args: MultiDict[str, str], config: Config, *, page_size: int) -> RiverRequest:
+    """The filters, cursor, search and order of a river-of-news request."""
+    return RiverRequest(
+        river_query(args, config, page_size=page_size), search_filter(args, config), order(args)
+    )
+
+
 def river_page(store: Store, query: EntryQuery) -> EntryPage:
     try:
         return store.entries(query)
@@ -130,13 +150,6 @@ def matching_page(
     if search is None:
         return river_page(store, query)
     try:
-        return store.search(
-            search,
-            category=query.category,
-            source=query.source,
-            limit=query.limit,
-            cursor=query.cursor,
-            order=order,
-        )
+        return store.search(search, query, order)
     except QueryError as error:  # a cursor it did not give, or out of time: both in words
         raise InvalidParameter(400, "error.bad_search", reason=str(error)) from error

@@ -28,18 +28,16 @@ EMBED_MAX_LIMIT = 50
 @cached_page("text/html; charset=utf-8")
 def river() -> str:
     state = current_state()
-    query = params.river_query(request.args, state.config, page_size=RIVER_PAGE_SIZE)
-    search = params.search_filter(request.args, state.config)
-    order = params.order(request.args)
-    page = params.matching_page(state.store, query, search, order)
+    river = params.river_request(request.args, state.config, page_size=RIVER_PAGE_SIZE)
+    page, search = river.page(state.store), river.search
     source_titles = {health.id: health.title for health in state.store.source_health()}
-    category = state.config.categories[query.category] if query.category else None
+    category = state.config.categories[river.query.category] if river.query.category else None
     return render_template(
         "reader.html",
         page=page,
-        query=query,
+        query=river.query,
         category=category,
-        feed=query.category or "all",
+        feed=river.query.category or "all",
         categories=state.config.categories,
         sources=[
             (source.id, source_titles.get(source.id) or source.id)
@@ -48,7 +46,7 @@ def river() -> str:
         embed_snippet=embed_snippet(state.config.settings.base_url, category) if category else None,
         search=search.text if search else None,
         # Links keep the search and a non-default order; None leaves a parameter out.
-        order=None if order == "newest" else order,
+        order=None if river.order == "newest" else river.order,
         marks=None if search is None else Highlighter(search),
         feed_query=f"?{urlencode({'q': search.text})}" if search else "",
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from aggregator.store_merge import fingerprint_stored_reports
+from aggregator.store.merge import fingerprint_stored_reports
 
 revision: str = "0005"
 down_revision: str | None = "0004"

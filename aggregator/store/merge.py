@@ -1,19 +1,20 @@
 """Near-duplicate merging in the store: the band index, the candidate lookup, staff overrides.
 
-`Store.apply_poll` fingerprints new reports before its write transaction opens (CPU work
-that must not hold the write lock), then, inside it, `choose_entries` finds for each report
-the entry it joins: a staff "together" override first, else the exact-link match unless
-staff split that pair apart, else the entries sharing a band key within CANDIDATE_WINDOW,
-decided by the pure `aggregator.dedupe.choose_entry`. `index_reports` writes the band keys
-of the reports just inserted. The staff actions' SQL (`split_apart`, `join_together`) lives
-here too; `Store` wraps each in one transaction with the entry bookkeeping.
+`PollWriter.apply_poll` (`write.py`) fingerprints new reports before its write transaction
+opens (CPU work that must not hold the write lock), then, inside it, `choose_entries` finds
+for each report the entry it joins: a staff "together" override first, else the exact-link
+match unless staff split that pair apart, else the entries sharing a band key within
+CANDIDATE_WINDOW, decided by the pure `aggregator.dedupe.choose_entry`. `index_reports`
+writes the band keys of the reports just inserted. The staff actions' SQL (`split_apart`,
+`join_together`) lives here too; `staff.py` wraps each in one transaction with the entry
+bookkeeping.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from aggregator.dedupe import (
 )
 from aggregator.models import StaffAction
 from aggregator.schema import merge_bands, merge_overrides, reports, staff_actions
+from aggregator.store.rows import chunks
 
 # Only entries whose reports share a band key and were published this close are compared:
 # title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.
@@ -44,7 +46,6 @@ BOILERPLATE_MIN_SAMPLE = 20
 BOILERPLATE_RELEARN_AFTER = 200
 # A report stored without a fingerprint still counts for the one-report-per-source rule.
 _NO_FINGERPRINT = Fingerprint(title_key="", shingles=frozenset(), facts=frozenset(), band_keys=())
-_IN_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,19 +163,19 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
     earliest = min(candidate.published for candidate in new) - CANDIDATE_WINDOW
     latest = max(candidate.published for candidate in new) + CANDIDATE_WINDOW
     hits: defaultdict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    for chunk in _chunks(keys):
+    for key_chunk in chunks(keys):
         for row in connection.execute(
             select(merge_bands.c.band_key, merge_bands.c.published, reports.c.entry_id)
             .join(reports, reports.c.id == merge_bands.c.report_id)
             .where(
-                merge_bands.c.band_key.in_(chunk),
+                merge_bands.c.band_key.in_(key_chunk),
                 merge_bands.c.published.between(earliest, latest),
             )
         ):
             hits[row.band_key].append((row.published, row.entry_id))
     entry_ids = sorted({entry_id for found in hits.values() for _, entry_id in found})
     attached: defaultdict[int, list[Candidate]] = defaultdict(list)
-    for chunk in _chunks(entry_ids):
+    for id_chunk in chunks(entry_ids):
         for report in connection.execute(
             select(
                 reports.c.entry_id,
@@ -182,7 +183,7 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
                 reports.c.identity,
                 reports.c.published,
                 reports.c.fingerprint,
-            ).where(reports.c.entry_id.in_(chunk))
+            ).where(reports.c.entry_id.in_(id_chunk))
         ):
             attached[report.entry_id].append(
                 Candidate(
@@ -209,7 +210,7 @@ def _overrides(
 ) -> dict[str, _Overrides]:
     """Staff overrides of these reports, as the entries the partners are in now."""
     found: defaultdict[str, _Overrides] = defaultdict(_Overrides)
-    for chunk in _chunks(sorted(set(identities))):
+    for chunk in chunks(sorted(set(identities))):
         for row in connection.execute(
             select(merge_overrides.c.identity, merge_overrides.c.kind, reports.c.entry_id)
             .join(
@@ -231,7 +232,7 @@ def index_reports(connection: Connection, source_id: str, new: Sequence[Candidat
     published = {candidate.identity: candidate.published for candidate in new}
     keys = {candidate.identity: candidate.fingerprint.band_keys for candidate in new}
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(list(keys)):
+    for chunk in chunks(list(keys)):
         for report_id, identity in connection.execute(
             select(reports.c.id, reports.c.identity).where(
                 reports.c.source_id == source_id, reports.c.identity.in_(chunk)
@@ -384,8 +385,3 @@ def actions_on(connection: Connection, entry_uid: str) -> list[StaffAction]:
         )
         for row in rows
     ]
-
-
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]

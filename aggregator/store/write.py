@@ -1,0 +1,302 @@
+"""The write path: one poll of one source (its health, then its new and changed reports)
+in one transaction, merging each new report into the entry it is another copy of."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from aggregator.dedupe import Candidate, candidate_from_report
+from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
+from aggregator.pollstats import record_poll
+from aggregator.schema import entries, reports, sources
+from aggregator.search.index import reindex_entries
+from aggregator.store.categories import add_entry_categories, categorise
+from aggregator.store.engine import INGEST_LOCK, Database, serialise
+from aggregator.store.errors import StoreError
+from aggregator.store.merge import (
+    Boilerplates,
+    EntryChoice,
+    choose_entries,
+    index_reports,
+    recent_texts,
+)
+from aggregator.store.rows import chunks
+from aggregator.store.shown import refresh_entries
+from aggregator.store.sources import record_health
+from aggregator.store.version import bump_version
+
+# Entry uids are uuid5 of the first report's source and identity in this namespace,
+# so ingesting the same feeds into an empty store yields the same public ids.
+_ENTRY_UID_NAMESPACE = uuid.UUID("6f1c5a2e-3b7d-5e8a-9c41-0d2b7e6f4a13")
+
+
+class PollWriter:
+    """Writes polls; keeps each source's learnt boilerplate between them."""
+
+    def __init__(self, db: Database, *, merge_near_duplicates: bool) -> None:
+        self._db = db
+        self._merging = merge_near_duplicates
+        self._boilerplates = Boilerplates()
+
+    def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
+        """Write one poll of one source (health, then its new and changed reports) in one
+        transaction, and release the source's lease. On any error nothing is written."""
+        fingerprinted = self._fingerprint(outcome.plan)
+        try:
+            with self._db.writing() as connection:
+                if outcome.plan is not None and outcome.plan.new:
+                    # Two workers writing copies of one story at once must not both see
+                    # "no entry yet" and create two: writers of new reports take turns.
+                    serialise(connection, INGEST_LOCK)
+                categories = connection.scalar(
+                    select(sources.c.categories).where(sources.c.id == outcome.source_id)
+                )
+                if categories is None:
+                    raise StoreError(
+                        f"source {outcome.source_id!r} is not in the store: sync_sources first"
+                    )
+                record_health(connection, outcome)
+                counts = WriteCounts()
+                if outcome.plan is not None:
+                    counts = _write_plan(
+                        connection,
+                        outcome.plan,
+                        outcome.attempted_at,
+                        json.loads(categories),
+                        fingerprinted,
+                    )
+                    if outcome.plan.new or outcome.plan.changed:
+                        bump_version(connection)
+                record_poll(connection, outcome, counts)
+                return counts
+        except IntegrityError as error:
+            raise StoreError(
+                f"the poll of source {outcome.source_id!r} was not written, the store is"
+                f" unchanged: {error.orig}"
+            ) from error
+
+    def _fingerprint(self, plan: WritePlan | None) -> list[Candidate] | None:
+        """The new reports' fingerprints, computed before the write transaction opens (CPU
+        work that must not hold the write lock); None when near-duplicates are not merged."""
+        if not self._merging or plan is None or not plan.new:
+            return None
+        boilerplate = self._boilerplates.of(
+            plan.source_id, len(plan.new), lambda: self._recent_texts(plan.source_id)
+        )
+        return [candidate_from_report(report, boilerplate) for report in plan.new]
+
+    def _recent_texts(self, source_id: str) -> list[str]:
+        with self._db.reading() as connection:
+            return recent_texts(connection, source_id)
+
+
+def _write_plan(
+    connection: Connection,
+    plan: WritePlan,
+    noticed: datetime,
+    categories: list[str],
+    fingerprinted: Sequence[Candidate] | None,
+) -> WriteCounts:
+    matches = _same_url_entries(connection, plan.source_id, plan.new)
+    if fingerprinted is not None:
+        # Staff overrides refine the exact-link matches; near-duplicates complete them.
+        matches = choose_entries(
+            connection, plan.source_id, fingerprinted, [m.entry_id if m else None for m in matches]
+        )
+    creating = [report for report, match in zip(plan.new, matches, strict=True) if not match]
+    created_ids = _insert_entries(connection, creating, noticed)
+    created = iter(created_ids)
+    entry_ids = [match.entry_id if match else next(created) for match in matches]
+    _insert_reports(connection, plan.new, matches, entry_ids, noticed, fingerprinted)
+    if fingerprinted:
+        index_reports(connection, plan.source_id, fingerprinted)
+    _show_first_reports(connection, created_ids)
+    categorise(connection, created_ids, [r.published for r in creating], categories)
+    merged_entry_ids = {m.entry_id for m in matches if m}
+    add_entry_categories(connection, merged_entry_ids, categories)
+    if plan.new:
+        connection.execute(
+            update(sources)
+            .where(sources.c.id == plan.source_id)
+            .values(entries=sources.c.entries + len(plan.new))
+        )
+    changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
+    changed_in_sight = refresh_entries(connection, merged_entry_ids | changed_entry_ids, noticed)
+    reindex_entries(connection, set(created_ids) | changed_in_sight)
+    return WriteCounts(
+        new=len(created_ids),
+        updated=len(changed_in_sight & changed_entry_ids),
+        merged=len(plan.new) - len(created_ids),
+        unchanged=plan.unchanged,
+    )
+
+
+def _same_url_entries(
+    connection: Connection, source_id: str, new: Sequence[Report]
+) -> list[EntryChoice | None]:
+    """For each new report, the existing entry holding a report from another source with
+    the same canonical link, if any.
+
+    An entry never gets two reports from one source: a source that repeats a link under
+    another identity is telling two stories.
+    """
+    links = sorted({r.canonical_link for r in new if r.canonical_link})
+    other = reports.alias("other")
+    from_this_source = exists().where(
+        other.c.entry_id == reports.c.entry_id, other.c.source_id == source_id
+    )
+    entry_by_link: dict[str, int] = {}
+    for chunk in chunks(links):
+        rows = connection.execute(
+            select(reports.c.canonical_link, func.min(reports.c.entry_id))
+            .where(
+                reports.c.canonical_link.in_(chunk),
+                reports.c.source_id != source_id,
+                ~from_this_source,
+            )
+            .group_by(reports.c.canonical_link)
+        )
+        entry_by_link.update({link: entry_id for link, entry_id in rows})
+    matches: list[EntryChoice | None] = []
+    joined: set[int] = set()
+    for report in new:
+        entry_id = entry_by_link.get(report.canonical_link or "")
+        if entry_id is None or entry_id in joined:
+            matches.append(None)
+        else:
+            joined.add(entry_id)
+            matches.append(EntryChoice(entry_id, "same-url"))
+    return matches
+
+
+def _entry_uid(report: Report) -> str:
+    return str(uuid.uuid5(_ENTRY_UID_NAMESPACE, f"{report.source_id}\n{report.identity}"))
+
+
+def _insert_entries(
+    connection: Connection, creating: Sequence[Report], noticed: datetime
+) -> list[int]:
+    """Insert an entry for each report; return their ids, in order."""
+    uids = [_entry_uid(report) for report in creating]
+    if not uids:
+        return []
+    # A plain executemany, then the ids by uid: RETURNING in parameter order makes SQLite
+    # insert one row per statement.
+    connection.execute(
+        insert(entries),
+        [
+            {
+                "uid": uid,
+                "title": report.title,
+                "link": report.link,
+                "summary": report.summary,
+                "content": report.content,
+                "published": report.published,
+                "updated": report.updated,
+                "first_seen": noticed,
+            }
+            for uid, report in zip(uids, creating, strict=True)
+        ],
+    )
+    id_by_uid: dict[str, int] = {}
+    for chunk in chunks(uids):
+        rows = connection.execute(
+            select(entries.c.uid, entries.c.id).where(entries.c.uid.in_(chunk))
+        )
+        id_by_uid.update((uid, entry_id) for uid, entry_id in rows)
+    return [id_by_uid[uid] for uid in uids]
+
+
+def _insert_reports(
+    connection: Connection,
+    new: Sequence[Report],
+    matches: Sequence[EntryChoice | None],
+    entry_ids: Sequence[int],
+    noticed: datetime,
+    fingerprinted: Sequence[Candidate] | None,
+) -> None:
+    if not new:
+        return
+    fingerprints = (
+        [candidate.fingerprint.to_bytes() for candidate in fingerprinted]
+        if fingerprinted
+        else [None] * len(new)
+    )
+    connection.execute(
+        insert(reports),
+        [
+            _report_values(report)
+            | {
+                "entry_id": entry_id,
+                "source_id": report.source_id,
+                "identity": report.identity,
+                "first_seen": noticed,
+                "merge_rule": match.rule if match else "first",
+                "merge_score": match.score if match else None,
+                "fingerprint": fingerprint,
+            }
+            for report, match, entry_id, fingerprint in zip(
+                new, matches, entry_ids, fingerprints, strict=True
+            )
+        ],
+    )
+
+
+def _show_first_reports(connection: Connection, created_ids: Sequence[int]) -> None:
+    """Point each new entry at its one report."""
+    first_report = (
+        select(func.min(reports.c.id)).where(reports.c.entry_id == entries.c.id).scalar_subquery()
+    )
+    for chunk in chunks(created_ids):
+        connection.execute(
+            update(entries).where(entries.c.id.in_(chunk)).values(shown_report_id=first_report)
+        )
+
+
+def _report_values(report: Report) -> dict[str, Any]:
+    """The columns of a report that a later poll may change."""
+    return {
+        "title": report.title,
+        "link": report.link,
+        "canonical_link": report.canonical_link,
+        "summary": report.summary,
+        "content": report.content,
+        "content_hash": report.content_hash,
+        "published": report.published,
+        "updated": report.updated,
+        "author": report.author,
+    }
+
+
+def _update_reports(connection: Connection, source_id: str, changed: Sequence[Report]) -> set[int]:
+    """Rewrite the changed reports; return the ids of their entries."""
+    if not changed:
+        return set()
+    first = _report_values(changed[0])
+    connection.execute(
+        update(reports)
+        .where(reports.c.source_id == source_id, reports.c.identity == bindparam("b_identity"))
+        .values({name: bindparam(f"b_{name}") for name in first}),
+        [
+            {f"b_{name}": value for name, value in _report_values(report).items()}
+            | {"b_identity": report.identity}
+            for report in changed
+        ],
+    )
+    entry_ids: set[int] = set()
+    for chunk in chunks([report.identity for report in changed]):
+        entry_ids.update(
+            connection.scalars(
+                select(reports.c.entry_id).where(
+                    reports.c.source_id == source_id, reports.c.identity.in_(chunk)
+                )
+            )
+        )
+    return entry_ids

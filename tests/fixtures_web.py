@@ -1,0 +1,45 @@
+"""Web fixtures: `app` is the app over the seeded store of `tests.webapp`, `client` its test
+client. A test module that needs another app or client defines its own fixture of that name.
+
+`manual_cache_clock` puts one of the app's caches on a clock the test moves by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aggregator.store import Store
+from aggregator.web.feedcache import FeedCache
+from tests.webapp import seeded_app
+
+
+@pytest.fixture
+def app(store: Store, db_url: str, tmp_path: Path) -> Flask:
+    return seeded_app(store, db_url, tmp_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class ManualClock:
+    """Monotonic time that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def manual_cache_clock(app: Flask, cache_key: str) -> ManualClock:
+    """Replace the app's cache under `cache_key` by one that checks the store version at
+    most once a second of the returned clock."""
+    clock = ManualClock()
+    app.extensions[cache_key] = FeedCache(version_check_seconds=1.0, clock=clock)
+    return clock
