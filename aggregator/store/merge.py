@@ -37,7 +37,7 @@ from aggregator.store.rows import chunks
 # title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.
 CANDIDATE_WINDOW = timedelta(days=30)
 # Verified candidates per new report: the ones sharing the most band keys.
-MAX_CANDIDATES = 24
+MAX_CANDIDATES = 10
 # A source's header and footer are learnt from its recent texts once there are enough of them
 # (fewer would mistake a series of template releases for boilerplate), and relearnt as it
 # publishes more.
@@ -173,7 +173,10 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
             )
         ):
             hits[row.band_key].append((row.published, row.entry_id))
-    entry_ids = sorted({entry_id for found in hits.values() for _, entry_id in found})
+    near = _NearEntries(dict(hits), {})
+    # Only the entries some new report will verify: loading every holder of a shared key
+    # (and decoding its fingerprint) was most of the ingest time once the store filled.
+    entry_ids = sorted(set().union(*(near.for_candidate(candidate) for candidate in new)))
     attached: defaultdict[int, list[Candidate]] = defaultdict(list)
     for id_chunk in chunks(entry_ids):
         for report in connection.execute(
@@ -193,7 +196,8 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
                     _stored(report.fingerprint),
                 )
             )
-    return _NearEntries(dict(hits), dict(attached))
+    near.reports = dict(attached)
+    return near
 
 
 def _stored(blob: bytes | None) -> Fingerprint:
