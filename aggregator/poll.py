@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -82,11 +83,14 @@ class Poller:
         self._fetcher = fetcher
         self._threads = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch")
         self._parsers: ProcessPoolExecutor | None = None
+        self._parsers_lock = threading.Lock()  # fetch threads ask for the pool at once
 
     def close(self) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
-        if self._parsers is not None:
-            self._parsers.shutdown(wait=True, cancel_futures=True)
+        with self._parsers_lock:
+            parsers, self._parsers = self._parsers, None
+        if parsers is not None:
+            parsers.shutdown(wait=True, cancel_futures=True)
 
     def poll(
         self, states: Sequence[SourceState], progress: ProgressCallback | None = None
@@ -121,8 +125,9 @@ class Poller:
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == state.body_hash:
             return Fetched(result, body_hash=body_hash)  # byte-identical: nothing to parse
+        parsers = self._parse_pool()
         try:
-            feed = self._parse_pool().submit(
+            feed = parsers.submit(
                 parse_feed,
                 result.body,
                 content_type=result.content_type,
@@ -133,19 +138,28 @@ class Poller:
         except ParseError as error:
             return Fetched(result, body_hash=body_hash, parse_error=str(error))
         except BrokenProcessPool:
-            self._parsers = None  # a parser process died (memory?): start a fresh pool
+            self._replace_broken(parsers)  # a parser process died (memory?)
             return Fetched(result, body_hash=body_hash,
                            parse_error="the parser crashed on this feed")
         return Fetched(result, body_hash=body_hash, feed=feed)
 
     def _parse_pool(self) -> ProcessPoolExecutor:
-        if self._parsers is None:
-            # forkserver: forking this process while fetch threads run could
-            # copy a held lock into the child.
-            context = multiprocessing.get_context("forkserver")
-            self._parsers = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(),
-                                                mp_context=context)
-        return self._parsers
+        with self._parsers_lock:
+            if self._parsers is None:
+                # forkserver: forking this process while fetch threads run could
+                # copy a held lock into the child.
+                context = multiprocessing.get_context("forkserver")
+                self._parsers = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(),
+                                                    mp_context=context)
+            return self._parsers
+
+    def _replace_broken(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a pool whose process died; the next parse starts a fresh one. Several
+        threads see the same breakage: only the first drops it."""
+        with self._parsers_lock:
+            if self._parsers is broken:
+                self._parsers = None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def _decide(
         self, source: Source, state: SourceState, fetched: Fetched, now: datetime
