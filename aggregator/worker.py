@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import make_url
 
 from aggregator.alerting import Alerting
 from aggregator.models import Config
@@ -141,7 +142,7 @@ class Worker:
 def _lock_sqlite_worker(url: str) -> IO[str]:
     """SQLite has one writer: a second worker on the same file would only wait on
     locks, so it refuses to start."""
-    database = url.split("///", 1)[-1] or "aggregator.db"
+    database = make_url(url).database or "aggregator.db"
     path = Path(f"{database}.worker.lock")
     handle = path.open("w")
     try:
