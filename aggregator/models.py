@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # dedupe's own modules import these models
+    from aggregator.dedupe import Fingerprint
 
 # --- config -----------------------------------------------------------------
 
@@ -153,6 +156,9 @@ class WritePlan:
     new: tuple[Report, ...]
     changed: tuple[Report, ...]
     unchanged: int
+    # One per new report, computed off the writer thread (the poller's parse processes);
+    # None when the store is to fingerprint them itself, or does not merge near-duplicates.
+    fingerprints: tuple[Fingerprint, ...] | None = None
 
 
 # --- store (read side) ------------------------------------------------------

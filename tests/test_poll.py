@@ -314,3 +314,31 @@ def test_gzip_encoded_feeds_are_read(harness: Callable[..., Harness]) -> None:
     )
     h.poll()
     assert h.titles("gz")
+
+
+RELEASE = (
+    "高雄市政府今日宣布，為因應颱風來襲，全市各級學校明日停課一天，市民應避免外出。"
+    "市長表示，各區公所已完成防災整備，災害應變中心將持續監控雨量與風速變化。"
+    "工務局也派員巡查抽水站與低窪地區，確保排水功能正常運作。"
+)
+
+
+def test_a_republished_copy_polled_from_another_source_joins_the_original(
+    harness: Callable[..., Harness],
+) -> None:
+    h = harness(city="/city", outlet="/outlet")
+    published = datetime(2025, 3, 22, 2, tzinfo=UTC)
+    h.server.serve("/city", rss([FeedItem("颱風停課公告", link="https://kcg.example.tw/1",
+                                          description=f"<p>{RELEASE}</p>",
+                                          published=published)]))
+    copy = f"<p>【記者王小明／高雄報導】</p><p>{RELEASE}</p><p>相關新聞：市長視察抽水站</p>"
+    h.server.serve("/outlet", rss([FeedItem("高雄明停課 市府：避免外出", guid="o1",
+                                            link="https://news.example.tw/o1",
+                                            description=copy,
+                                            published=published + timedelta(hours=2))]))
+
+    summary = h.poll()
+
+    assert summary.merged == 1
+    entries = h.store.entries(EntryQuery(source="outlet")).entries
+    assert [[r.source_id for r in entry.reports] for entry in entries] == [["city", "outlet"]]

@@ -1,14 +1,19 @@
 """Near-duplicate detection: one story, one entry, however many sources republish it.
 
-Pure functions, no I/O. The store fingerprints each new report (`candidate_from_report`
-or `fingerprint`), looks up stored reports sharing one of its `band_keys`, and asks
-`choose_entry` which entry, if any, it joins and by which rule.
+Pure functions, no I/O. The poller fingerprints each new report in its parse processes
+(`fingerprint_reports`); the store looks up stored reports sharing one of its `band_keys`,
+and asks `choose_entry` which entry, if any, it joins and by which rule.
 """
 
 from aggregator.dedupe.boilerplate import learn_boilerplate, strip_boilerplate, strip_title_affixes
 from aggregator.dedupe.decision import Candidate, MergeDecision, choose_entry, decide_merge
 from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
-from aggregator.dedupe.report import candidate_from_report, plain_text
+from aggregator.dedupe.report import (
+    candidate_from_report,
+    fingerprint_report,
+    fingerprint_reports,
+    plain_text,
+)
 
 __all__ = [
     "Candidate",
@@ -18,6 +23,8 @@ __all__ = [
     "choose_entry",
     "decide_merge",
     "fingerprint",
+    "fingerprint_report",
+    "fingerprint_reports",
     "learn_boilerplate",
     "plain_text",
     "strip_boilerplate",

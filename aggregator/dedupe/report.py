@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from aggregator.dedupe.decision import Candidate
-from aggregator.dedupe.fingerprint import fingerprint
+from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
 from aggregator.models import Report
 
 # Report HTML is already sanitised; the text is only compared, never shown, so tags can
@@ -20,14 +21,26 @@ def plain_text(sanitised_html: str) -> str:
     return html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", sanitised_html)))
 
 
-def candidate_from_report(report: Report, boilerplate: frozenset[str] = frozenset()) -> Candidate:
-    """The report as the merge decision compares it; `boilerplate` is its source's
-    learnt header and footer."""
+def fingerprint_report(report: Report, boilerplate: frozenset[str] = frozenset()) -> Fingerprint:
+    """Fingerprint the report's title and text; `boilerplate` is its source's learnt
+    header and footer."""
+    return fingerprint(
+        report.title, plain_text(report.content or report.summary), boilerplate=boilerplate
+    )
+
+
+def fingerprint_reports(
+    reports: Sequence[Report], boilerplate: frozenset[str]
+) -> tuple[Fingerprint, ...]:
+    """`fingerprint_report` of each, in order: one task for the poller's parse processes."""
+    return tuple(fingerprint_report(report, boilerplate) for report in reports)
+
+
+def candidate_from_report(report: Report, fingerprinted: Fingerprint | None = None) -> Candidate:
+    """The report as the merge decision compares it, fingerprinted here unless given."""
     return Candidate(
         source_id=report.source_id,
         identity=report.identity,
         published=report.published,
-        fingerprint=fingerprint(
-            report.title, plain_text(report.content or report.summary), boilerplate=boilerplate
-        ),
+        fingerprint=fingerprint_report(report) if fingerprinted is None else fingerprinted,
     )

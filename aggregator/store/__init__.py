@@ -121,6 +121,11 @@ class Store:
 
     # --- writing -------------------------------------------------------------
 
+    def boilerplate(self, source_id: str, arriving: int) -> frozenset[str] | None:
+        """What to strip as boilerplate when fingerprinting `arriving` new reports of
+        `source_id`; None when this store does not merge near-duplicates."""
+        return self._polls.boilerplate(source_id, arriving)
+
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source in one transaction (see `write.PollWriter`)."""
         return self._polls.apply_poll(outcome)

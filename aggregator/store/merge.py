@@ -13,6 +13,7 @@ bookkeeping.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,21 +65,27 @@ class _Overrides:
 
 
 class Boilerplates:
-    """Each source's learnt header and footer, kept between polls and relearnt now and then."""
+    """Each source's learnt header and footer, kept between polls and relearnt now and then.
+    Safe to use from the poller's fetch threads."""
 
     def __init__(self) -> None:
         self._learnt: dict[str, tuple[frozenset[str], int]] = {}
+        self._lock = threading.Lock()
 
     def of(self, source_id: str, arriving: int, recent: Callable[[], list[str]]) -> frozenset[str]:
         """The boilerplate of `source_id`, which is about to add `arriving` reports;
         `recent` reads its latest texts when the boilerplate is (re)learnt."""
-        learnt, since = self._learnt.get(source_id, (frozenset(), BOILERPLATE_RELEARN_AFTER))
+        with self._lock:
+            learnt, since = self._learnt.get(source_id, (frozenset(), BOILERPLATE_RELEARN_AFTER))
         if since >= BOILERPLATE_RELEARN_AFTER:
+            # Learnt outside the lock: it reads the store. Two threads polling one source
+            # at once (not something the poller does) would only learn it twice.
             texts = recent()
             if len(texts) >= BOILERPLATE_MIN_SAMPLE:
                 learnt = learn_boilerplate(texts)
             since = 0
-        self._learnt[source_id] = (learnt, since + arriving)
+        with self._lock:
+            self._learnt[source_id] = (learnt, since + arriving)
         return learnt
 
 

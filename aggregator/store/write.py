@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.dedupe import Candidate, candidate_from_report
+from aggregator.dedupe import Candidate, candidate_from_report, fingerprint_reports
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
 from aggregator.pollstats import record_poll
 from aggregator.schema import entries, reports, sources
@@ -82,15 +82,27 @@ class PollWriter:
                 f" unchanged: {error.orig}"
             ) from error
 
+    def boilerplate(self, source_id: str, arriving: int) -> frozenset[str] | None:
+        """The learnt boilerplate of `source_id`, about to add `arriving` reports, for
+        fingerprinting them; None when near-duplicates are not merged."""
+        if not self._merging:
+            return None
+        return self._boilerplates.of(source_id, arriving, lambda: self._recent_texts(source_id))
+
     def _fingerprint(self, plan: WritePlan | None) -> list[Candidate] | None:
-        """The new reports' fingerprints, computed before the write transaction opens (CPU
-        work that must not hold the write lock); None when near-duplicates are not merged."""
+        """The new reports as the merge compares them: with the fingerprints the plan
+        brings, else computed here, before the write transaction opens (CPU work that must
+        not hold the write lock); None when near-duplicates are not merged."""
         if not self._merging or plan is None or not plan.new:
             return None
-        boilerplate = self._boilerplates.of(
-            plan.source_id, len(plan.new), lambda: self._recent_texts(plan.source_id)
-        )
-        return [candidate_from_report(report, boilerplate) for report in plan.new]
+        fingerprints = plan.fingerprints
+        if fingerprints is None:
+            boilerplate = self.boilerplate(plan.source_id, len(plan.new)) or frozenset()
+            fingerprints = fingerprint_reports(plan.new, boilerplate)
+        return [
+            candidate_from_report(report, fingerprinted)
+            for report, fingerprinted in zip(plan.new, fingerprints, strict=True)
+        ]
 
     def _recent_texts(self, source_id: str) -> list[str]:
         with self._db.reading() as connection:
