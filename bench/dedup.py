@@ -1,33 +1,66 @@
 """Near-duplicate merging on the labelled set: pairwise precision, recall and F1, per kind,
-and what a fingerprint costs.
+and what a fingerprint costs; then what merging costs the real ingest pipeline.
 
-    python bench/dedup.py [--entries 100000]
+    python bench/dedup.py [--entries 100000] [--sources 100] [--batch 50]
+
+The ingest part measures the product end to end, not the store alone: it generates
+`--entries` reports (random CJK text; every tenth is another source's lightly reworded copy
+of the report before it, with its own link, so only near-duplicate merging can join them),
+serves them as RSS from 127.0.0.1 in a separate process, and polls them with
+`aggregator.poll.Poller` (fetch threads, the forkserver parse processes, one writer thread)
+into a fresh SQLite store, with merging off and then on. In pass k each source's feed holds
+its next `--batch` reports; every body is new, so nothing is skipped as unchanged. The
+server renders a pass's feeds before the pass is timed. An untimed warm-up pass of empty
+feeds starts the parse processes first. Work the pipeline moves off the writer thread (into
+the parse processes, in parallel with the writes) shows here, where calling
+`Store.apply_poll` directly could not see it.
+
+Prints, per mode: seconds, reports/s overall and over the first and last tenth of the
+passes (candidate lookup must not slow as the store fills), how much of that the writer
+thread spent in `apply_poll`, and entries and reports stored (with merging on, entries
+should be about 90% of reports: exits 1 if not, or if reports went missing). Progress goes
+to stderr. Only the time in `Poller.poll` is timed; on a shared machine it is noisy, so
+compare runs made back to back.
 
 Targets (issue 4): precision ≥ 0.98, recall ≥ 0.90; a fingerprint well under 1 ms for
-a 1-2 KB article.
+a 1-2 KB article; merging costs under 2x the ingest time without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
+import multiprocessing
 import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
-from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import func, select
+
+from aggregator.config import config_from_text
 from aggregator.dedupe import fingerprint
+from aggregator.fetch import Fetcher
 from aggregator.migrate import upgrade
-from aggregator.models import Report
+from aggregator.models import Config, PollOutcome, WriteCounts
+from aggregator.poll import FETCH_THREADS, Poller
+from aggregator.schema import entries as entries_table
+from aggregator.schema import reports as reports_table
 from aggregator.store import Store, make_engine
 from tests.dedup_corpus import Item, cluster, load_items, pair_counts
-from tests.storedata import T0, outcome, report, source
+from tests.feedbuilder import FeedItem, rss
 
 REPEATS = 20
 
@@ -60,79 +93,298 @@ def print_candidate_lookup(items: list[Item]) -> None:
           f"band key, {shared[False] / total[False]:.2%} of different-story pairs do")
 
 
-def generated_reports(count: int, sources: int = 10) -> list[Report]:
-    """`count` reports of ~400 characters from `sources` sources, one a minute, in time
-    order; every tenth is another source's copy of the report before it, reworded a little."""
-    rng = random.Random(4)
-    alphabet = [chr(code) for code in range(0x4E00, 0x4E00 + 3000)]
-    made: list[Report] = []
-    for number in range(count):
-        published = T0 + timedelta(minutes=number)
-        source_id = f"s{number % sources}"
-        if number % 10 == 9:
-            original = made[-1]
-            text = original.content.replace("。", "，", 2) + "（記者整理報導）"
-            made.append(report(source_id, f"n{number}", title=original.title + "！",
-                               content=text, published=published))
-            continue
-        sentences = ["".join(rng.choices(alphabet, k=rng.randint(15, 40))) + "。"
-                     for _ in range(14)]
-        made.append(report(source_id, f"n{number}", title="".join(rng.choices(alphabet, k=16)),
-                           content="<p>" + "".join(sentences) + "</p>", published=published))
-    return made
+# --- the generated reports -------------------------------------------------------------
+
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+ALPHABET = [chr(code) for code in range(0x4E00, 0x4E00 + 3000)]
+WARM_UP = -1  # the pass number of the untimed warm-up: every feed empty
 
 
-def ingest_seconds(url: str, made: list[Report], merging: bool, batch: int) -> list[float]:
-    """Ingest `made` as polls of `batch` reports per source; the seconds each poll took."""
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One generated report, as its source's feed carries it."""
+
+    number: int
+    source: int
+    title: str
+    html: str
+    published: datetime
+
+
+def generated_story(number: int, sources: int) -> Story:
+    """Report `number` of ~400 characters, published one a minute from T0 by source
+    `number % sources`. Every tenth is a copy of the one before it (another source's),
+    reworded a little. A function of `number` alone, so the server process can make any
+    report without the others being kept in memory."""
+    published = T0 + timedelta(minutes=number)
+    source = number % sources
+    if number % 10 == 9:
+        original = generated_story(number - 1, sources)
+        text = original.html.replace("。", "，", 2) + "（記者整理報導）"
+        return Story(number, source, original.title + "！", text, published)
+    rng = random.Random(number)
+    sentences = ["".join(rng.choices(ALPHABET, k=rng.randint(15, 40))) + "。"
+                 for _ in range(14)]
+    title = "".join(rng.choices(ALPHABET, k=16))
+    return Story(number, source, title, "<p>" + "".join(sentences) + "</p>", published)
+
+
+@dataclass(frozen=True, slots=True)
+class FarmPlan:
+    """Which report each source's feed holds in each pass."""
+
+    entries: int
+    sources: int
+    batch: int
+
+    @property
+    def passes(self) -> int:
+        return math.ceil(math.ceil(self.entries / self.sources) / self.batch)
+
+    def numbers(self, source: int, pass_number: int) -> range:
+        """The reports of `source` in pass `pass_number`: its next `batch`, oldest first."""
+        if pass_number == WARM_UP:
+            return range(0)
+        stride = self.sources
+        first = source + pass_number * self.batch * stride
+        return range(first, min(first + self.batch * stride, self.entries), stride)
+
+    def pass_size(self, pass_number: int) -> int:
+        return sum(len(self.numbers(source, pass_number)) for source in range(self.sources))
+
+    def body(self, source: int, pass_number: int) -> bytes:
+        """The source's RSS in this pass, newest first, as feeds list them."""
+        stories = [generated_story(n, self.sources) for n in self.numbers(source, pass_number)]
+        items = [
+            FeedItem(
+                story.title,
+                link=f"https://news{source}.example.tw/news/{story.number}",
+                guid=f"n{story.number}",
+                description=story.html,
+                published=story.published,
+            )
+            for story in reversed(stories)
+        ]
+        return rss(items, title=f"來源 {source}", link=f"https://news{source}.example.tw/")
+
+
+# --- the server ------------------------------------------------------------------------
+
+
+def serve_farm(plan: FarmPlan, control: Connection) -> None:
+    """Serve `/s<N>.xml` for every source of `plan`. Sends the port over `control`, then
+    for each pass number received renders every feed of that pass, serves those from then
+    on and answers with the number. Always 200 with no validators, as a feed that changes
+    every poll does."""
+    current: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = current.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    ThreadingHTTPServer.request_queue_size = 256
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    control.send(server.server_port)
+    while True:
+        try:
+            pass_number = control.recv()
+        except EOFError:  # the bench went away
+            break
+        rendered = {f"/s{source}.xml": plan.body(source, pass_number)
+                    for source in range(plan.sources)}
+        current.clear()
+        current.update(rendered)
+        control.send(pass_number)
+    server.shutdown()
+
+
+class FeedFarm:
+    """The feeds of a `FarmPlan`, served over HTTP by a separate process."""
+
+    def __init__(self, plan: FarmPlan) -> None:
+        self.plan = plan
+        self._control, theirs = multiprocessing.Pipe()
+        self._process = multiprocessing.Process(target=serve_farm, args=(plan, theirs),
+                                                daemon=True)
+        self._process.start()
+        theirs.close()
+        self._port: int = self._control.recv()
+
+    def url(self, source: int) -> str:
+        return f"http://127.0.0.1:{self._port}/s{source}.xml"
+
+    def show(self, pass_number: int) -> None:
+        """Render and serve pass `pass_number`; returns once every feed of it is ready."""
+        self._control.send(pass_number)
+        if self._control.recv() != pass_number:
+            raise RuntimeError("the feed server answered for another pass")
+
+    def close(self) -> None:
+        self._control.close()
+        self._process.terminate()
+        self._process.join()
+
+    def __enter__(self) -> FeedFarm:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+# --- the measurement -------------------------------------------------------------------
+
+
+class TimedStore(Store):
+    """The store, counting how long the poller's writer thread spends in `apply_poll`."""
+
+    writing_seconds = 0.0
+
+    def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
+        started = time.perf_counter()
+        try:
+            return super().apply_poll(outcome)
+        finally:
+            self.writing_seconds += time.perf_counter() - started
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRun:
+    seconds: list[float]  # per pass, wall clock
+    writing: float  # of which the writer thread spent in apply_poll, over the timed passes
+    warm_up: float
+    entries: int  # rows of `entries` at the end
+    reports: int  # rows of `reports` at the end
+    merged: int  # as the poller's pass summaries counted them
+
+
+def farm_config(farm: FeedFarm) -> Config:
+    """The configuration of the farm's sources, through the real config loader."""
+    sources = "".join(f"  - id: s{source}\n    url: {farm.url(source)}\n    categories: [news]\n"
+                      for source in range(farm.plan.sources))
+    text = ("settings:\n  allow_private_addresses: true\n"
+            "categories:\n  news:\n    title: 新聞\nsources:\n" + sources)
+    return config_from_text(text, "bench-feeds.yaml")
+
+
+def poll_farm(farm: FeedFarm, url: str, merging: bool, label: str) -> PipelineRun:
+    """Poll every pass of the farm into a fresh store at `url` with the real Poller."""
     upgrade(url)
-    store = Store(url, make_engine(url), merge_near_duplicates=merging)
+    store = TimedStore(url, make_engine(url), merge_near_duplicates=merging)
+    config = farm_config(farm)
+    failures: list[str] = []
+
+    def note(outcome: PollOutcome, counts: WriteCounts) -> None:
+        if outcome.status == "failed":
+            failures.append(f"{outcome.source_id}: {outcome.error}")
+
     try:
-        store.sync_sources([source(sid) for sid in sorted({r.source_id for r in made})], T0)
-        by_source: defaultdict[str, list[Report]] = defaultdict(list)
-        costs: list[float] = []
-        for item in made:
-            pending = by_source[item.source_id]
-            pending.append(item)
-            if len(pending) == batch:
+        store.sync_sources(config.sources, datetime.now(UTC))
+        poller = Poller(config, store, Fetcher(allow_private_addresses=True))
+        try:
+            farm.show(WARM_UP)
+            started = time.perf_counter()
+            poller.poll(store.due_sources(datetime.now(UTC), include_not_due=True), note)
+            warm_up = time.perf_counter() - started
+            store.writing_seconds = 0.0
+            seconds: list[float] = []
+            merged = 0
+            passes = farm.plan.passes
+            for pass_number in range(passes):
+                farm.show(pass_number)
                 started = time.perf_counter()
-                store.apply_poll(outcome(item.source_id, new=pending))
-                costs.append(time.perf_counter() - started)
-                by_source[item.source_id] = []
-        for source_id, pending in by_source.items():
-            if pending:
-                started = time.perf_counter()
-                store.apply_poll(outcome(source_id, new=pending))
-                costs.append(time.perf_counter() - started)
+                summary = poller.poll(
+                    store.due_sources(datetime.now(UTC), include_not_due=True), note
+                )
+                seconds.append(time.perf_counter() - started)
+                merged += summary.merged
+                print(f"  merging {label}: pass {pass_number + 1}/{passes} "
+                      f"{seconds[-1]:5.2f} s", file=sys.stderr, flush=True)
+                if failures:
+                    raise RuntimeError(f"{len(failures)} polls failed; first: {failures[0]}")
+        finally:
+            poller.close()
+        with store.reading() as connection:
+            entry_rows = connection.scalar(select(func.count()).select_from(entries_table))
+            report_rows = connection.scalar(select(func.count()).select_from(reports_table))
     finally:
         store.close()
-    return costs
+    return PipelineRun(seconds, store.writing_seconds, warm_up, entry_rows or 0,
+                       report_rows or 0, merged)
 
 
-def ingest_throughput_with_and_without_merging(entries: int = 100_000, batch: int = 50) -> None:
-    """Ingest `entries` generated reports into a real SQLite store with merging off, then on
-    (fingerprint, band-key lookup, choose_entry, band index writes), and print both rates,
-    overall and for the first and last tenth (candidate lookup must not slow with size).
-    Target: merging costs under 2x the ingest time without it."""
-    made = generated_reports(entries)
-    polls_per_tenth = max(1, entries // batch // 10)
-    print(f"\ningest of {entries:,} reports, polls of {batch} reports of one source (SQLite):")
-    totals = {}
-    for merging in (False, True):
-        with tempfile.TemporaryDirectory() as directory:
-            costs = ingest_seconds(f"sqlite:///{directory}/bench.db", made, merging, batch)
-        total = sum(costs)
-        totals[merging] = total
-        tenth = entries / 10
-        first, last = sum(costs[:polls_per_tenth]), sum(costs[-polls_per_tenth:])
-        print(f"  merging {'on ' if merging else 'off'}: {total:6.1f} s, "
-              f"{entries / total:6.0f} reports/s; first tenth {tenth / first:6.0f}/s, "
-              f"last tenth {tenth / last:6.0f}/s")
+def ingest_throughput_with_and_without_merging(
+    entries: int = 100_000, sources: int = 100, batch: int = 50
+) -> bool:
+    """Poll `entries` generated reports over HTTP through the real pipeline into SQLite with
+    merging off, then on, and print both rates, overall and for the first and last tenth of
+    the passes. Target: merging costs under 2x the ingest time without it. False if a
+    sanity check failed (reports lost, or merging not merging)."""
+    plan = FarmPlan(entries, sources, batch)
+    passes = plan.passes
+    sizes = [plan.pass_size(pass_number) for pass_number in range(passes)]
+    tenth = max(1, passes // 10)
+    copies = entries // 10  # numbers ending in 9
+    print(f"\npipeline ingest of {entries:,} reports from {sources} sources over HTTP, "
+          f"{passes} passes of up to {batch} reports a source (Poller: {FETCH_THREADS} fetch "
+          f"threads, {multiprocessing.cpu_count()} parse processes, one writer; SQLite):")
+    totals: dict[bool, float] = {}
+    sane = True
+    with FeedFarm(plan) as farm:
+        for merging in (False, True):
+            label = "on " if merging else "off"
+            with tempfile.TemporaryDirectory() as directory:
+                run = poll_farm(farm, f"sqlite:///{directory}/bench.db", merging, label)
+            total = sum(run.seconds)
+            totals[merging] = total
+            first = sum(sizes[:tenth]) / sum(run.seconds[:tenth])
+            last = sum(sizes[-tenth:]) / sum(run.seconds[-tenth:])
+            print(f"  merging {label}: {total:6.1f} s, {entries / total:6.0f} reports/s; "
+                  f"first tenth {first:6.0f}/s, last tenth {last:6.0f}/s")
+            print(f"               writer thread busy {run.writing:.1f} s "
+                  f"({run.writing / total:.0%} of the passes); warm-up {run.warm_up:.1f} s, "
+                  f"untimed")
+            merged = run.reports - run.entries
+            expected = copies if merging else 0
+            print(f"               {run.entries:,} entries for {run.reports:,} reports: "
+                  f"{merged:,} merged ({run.entries / max(run.reports, 1):.1%} of reports "
+                  f"are entries; {expected:,} merges expected, {run.merged:,} counted by "
+                  f"the poller)")
+            if run.reports != entries:
+                print(f"  !! {entries - run.reports:,} reports were not stored")
+                sane = False
+            if merging and not expected * 0.95 <= merged <= expected:
+                print("  !! merging on should merge nearly every copy and nothing else")
+                sane = False
+            if not merging and merged:
+                print("  !! merging off still merged reports")
+                sane = False
     print(f"  merging costs {totals[True] / totals[False]:.2f}x the ingest time without it")
+    return sane
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=100_000, help="for the ingest part")
+    parser.add_argument("--entries", type=int, default=100_000,
+                        help="reports for the ingest part")
+    parser.add_argument("--sources", type=int, default=100,
+                        help="sources the ingest part's reports are spread over")
+    parser.add_argument("--batch", type=int, default=50,
+                        help="reports each source's feed holds in a pass of the ingest part")
     arguments = parser.parse_args()
     items = list(load_items().values())
     entry_of = cluster(items)
@@ -155,7 +407,11 @@ def main() -> None:
         costs = fingerprint_microseconds(sample)
         print(f"fingerprint, {label}: median {statistics.median(costs):.0f} µs, "
               f"max {max(costs):.0f} µs")
-    ingest_throughput_with_and_without_merging(arguments.entries)
+    if not ingest_throughput_with_and_without_merging(
+        arguments.entries, arguments.sources, arguments.batch
+    ):
+        sys.exit(1)
+
 
 if __name__ == "__main__":
     main()
