@@ -6,10 +6,11 @@ Run by hand (not in CI); needs PostgreSQL and `wrk`:
     python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python bench/scale.py --postgres URL --sources 500 --duration 3      # quicker
 
-A feed server runs in its own process on 127.0.0.1 with `--sources` small static feeds (three
-stories each, ETag). The sources are spread over every name /etc/hosts gives 127.0.0.1, so
-per-host politeness (2 leases per host across all workers) limits the work in flight to 2 ×
-that many names: the figures are for that politeness, not for an unlimited crawl. Each run
+A feed server runs in its own process with `--sources` small static feeds (three stories
+each, ETag), listening on `--hosts` loopback addresses (127.0.0.1, 127.0.0.2, ...: Linux
+routes all of 127.0.0.0/8 to this machine). Per-host politeness allows 2 leases per host
+across all workers, so with every source on one host the figures would measure politeness
+(4 sources in flight), not the workers; the default 50 hosts allow 100. Each run
 starts real `aggregator worker` processes on a fresh schema (or SQLite file) and reports
 sources/s over the first round, when every source is new: fetch, parse and write of every
 story. Then gunicorn serves the PostgreSQL store and wrk measures `/feeds/all.atom` and
@@ -23,6 +24,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -44,14 +46,8 @@ from tests.newsfarm import distinct_text
 POLL_TIMEOUT_S = 1800
 
 
-def loopback_names() -> list[str]:
-    """Every name /etc/hosts gives 127.0.0.1 (at least `127.0.0.1` itself)."""
-    names = ["127.0.0.1"]
-    for line in Path("/etc/hosts").read_text().splitlines():
-        fields = line.split("#", 1)[0].split()
-        if fields and fields[0] == "127.0.0.1":
-            names += [name for name in fields[1:] if name not in names]
-    return names
+def loopback_hosts(count: int) -> list[str]:
+    return [f"127.0.0.{n}" for n in range(1, count + 1)]
 
 
 def feed_body(number: int) -> bytes:
@@ -62,8 +58,8 @@ def feed_body(number: int) -> bytes:
     ])
 
 
-def serve_feeds(port: int, count: int) -> None:
-    """The feed server process: /s0000.xml ... with 304 on a matching ETag."""
+def serve_feeds(port: int, count: int, hosts: int) -> None:
+    """The feed server process: /s0000.xml ... on each host, with 304 on a matching ETag."""
     bodies = {f"/s{n:04}.xml": feed_body(n) for n in range(count)}
 
     class Handler(BaseHTTPRequestHandler):
@@ -88,14 +84,17 @@ def serve_feeds(port: int, count: int) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    servers = [ThreadingHTTPServer((host, port), Handler) for host in loopback_hosts(hosts)]
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 @contextmanager
-def feed_server(count: int) -> Iterator[int]:
+def feed_server(count: int, hosts: int) -> Iterator[int]:
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(
-        target=serve_feeds, args=(port, count), daemon=True
+        target=serve_feeds, args=(port, count, hosts), daemon=True
     )
     process.start()
     try:
@@ -106,8 +105,8 @@ def feed_server(count: int) -> Iterator[int]:
         process.join()
 
 
-def write_config(directory: Path, port: int, count: int) -> Path:
-    hosts = loopback_names()
+def write_config(directory: Path, port: int, count: int, host_count: int) -> Path:
+    hosts = loopback_hosts(host_count)
     lines = ["settings:\n  allow_private_addresses: true\n  interval: 1h\n",
              "categories:\n  news:\n    title: 新聞\nsources:\n"]
     lines += [
@@ -177,13 +176,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--postgres", required=True,
                         help="server URL; a private schema is made and dropped per run")
     parser.add_argument("--sources", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=50, help="loopback addresses to serve on")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     arguments = parser.parse_args(argv)
-    print(f"{arguments.sources} sources on {len(loopback_names())} host names, "
+    print(f"{arguments.sources} sources on {arguments.hosts} hosts, "
           f"{os.cpu_count()} cores", flush=True)
-    with tempfile.TemporaryDirectory() as temporary, feed_server(arguments.sources) as port:
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        feed_server(arguments.sources, arguments.hosts) as port,
+    ):
         directory = Path(temporary)
-        config = write_config(directory, port, arguments.sources)
+        config = write_config(directory, port, arguments.sources, arguments.hosts)
         sqlite_url = f"sqlite:///{directory / 'store.db'}"
         rate = polling_rate(config, sqlite_url, 1, arguments.sources, directory / "sqlite.log")
         print(f"polling, SQLite, 1 worker: {rate:.1f} sources/s", flush=True)
