@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:  # dedupe's own modules import these models
-    from aggregator.dedupe import Fingerprint
+from typing import Literal
 
 # --- config -----------------------------------------------------------------
 
@@ -156,9 +153,10 @@ class WritePlan:
     new: tuple[Report, ...]
     changed: tuple[Report, ...]
     unchanged: int
-    # One per new report, computed off the writer thread (the poller's parse processes);
-    # None when the store is to fingerprint them itself, or does not merge near-duplicates.
-    fingerprints: tuple[Fingerprint, ...] | None = None
+    # One `Fingerprint.to_bytes()` per new report, computed off the writer thread (in the
+    # poller's parse processes); None when the store is to fingerprint them itself, or does
+    # not merge near-duplicates.
+    fingerprints: tuple[bytes, ...] | None = None
 
 
 # --- store (read side) ------------------------------------------------------

@@ -11,11 +11,18 @@ failing source never touches another's data.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -42,6 +49,9 @@ from aggregator.store import Store
 log = logging.getLogger("aggregator.poll")
 
 FETCH_THREADS = 16
+# Sources fetched or waiting to be written at once: enough to keep every fetch thread busy;
+# each finished poll holds its parsed feed and fingerprints (megabytes) until written.
+IN_FLIGHT = FETCH_THREADS
 _T = TypeVar("_T")
 
 
@@ -110,19 +120,28 @@ class Poller:
         return summary
 
     def _outcomes(self, states: Sequence[SourceState]) -> Iterator[PollOutcome]:
+        """Each source's outcome as its fetch completes. At most IN_FLIGHT sources are
+        fetched or waiting to be written at once: fetching runs ahead of the one writer, and
+        each finished poll holds its parsed feed and fingerprints until it is written."""
+        waiting = ((self._sources[s.source_id], s) for s in states if s.source_id in self._sources)
         pending: dict[Future[Fetched], tuple[Source, SourceState]] = {}
-        for state in states:
-            source = self._sources.get(state.source_id)
-            if source is not None:
+
+        def submit(count: int) -> None:
+            for source, state in itertools.islice(waiting, count):
                 pending[self._threads.submit(self._fetch, source, state)] = (source, state)
-        for future in as_completed(pending):
-            source, state = pending[future]
-            now = datetime.now(UTC)
-            try:
-                yield self._outcome(source, state, future.result(), now)
-            except Exception as error:  # a bug on one source must not stop the pass
-                log.exception("poll failed", extra={"source": source.id})
-                yield _failed(source, state, now, f"internal error: {error}")
+
+        submit(IN_FLIGHT)
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            submit(len(done))
+            for future in done:
+                source, state = pending.pop(future)
+                now = datetime.now(UTC)
+                try:
+                    yield self._outcome(source, state, future.result(), now)
+                except Exception as error:  # a bug on one source must not stop the pass
+                    log.exception("poll failed", extra={"source": source.id})
+                    yield _failed(source, state, now, f"internal error: {error}")
 
     def _fetch(self, source: Source, state: SourceState) -> Fetched:
         result = self._fetcher.fetch(source.id, source.url, state.validators)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.dedupe import Candidate, candidate_from_report, fingerprint_reports
+from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report, fingerprint_reports
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
 from aggregator.pollstats import record_poll
 from aggregator.schema import entries, reports, sources
@@ -48,10 +49,10 @@ class PollWriter:
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
-        fingerprinted = self._fingerprint(outcome.plan)
+        plan = self._fingerprinted(outcome.plan)
         try:
             with self._db.writing() as connection:
-                if outcome.plan is not None and outcome.plan.new:
+                if plan is not None and plan.new:
                     # Two workers writing copies of one story at once must not both see
                     # "no entry yet" and create two: writers of new reports take turns.
                     serialise(connection, INGEST_LOCK)
@@ -64,15 +65,11 @@ class PollWriter:
                     )
                 record_health(connection, outcome)
                 counts = WriteCounts()
-                if outcome.plan is not None:
+                if plan is not None:
                     counts = _write_plan(
-                        connection,
-                        outcome.plan,
-                        outcome.attempted_at,
-                        json.loads(categories),
-                        fingerprinted,
+                        connection, plan, outcome.attempted_at, json.loads(categories)
                     )
-                    if outcome.plan.new or outcome.plan.changed:
+                    if plan.new or plan.changed:
                         bump_version(connection)
                 record_poll(connection, outcome, counts)
                 return counts
@@ -89,20 +86,18 @@ class PollWriter:
             return None
         return self._boilerplates.of(source_id, arriving, lambda: self._recent_texts(source_id))
 
-    def _fingerprint(self, plan: WritePlan | None) -> list[Candidate] | None:
-        """The new reports as the merge compares them: with the fingerprints the plan
-        brings, else computed here, before the write transaction opens (CPU work that must
-        not hold the write lock); None when near-duplicates are not merged."""
-        if not self._merging or plan is None or not plan.new:
-            return None
-        fingerprints = plan.fingerprints
-        if fingerprints is None:
-            boilerplate = self.boilerplate(plan.source_id, len(plan.new)) or frozenset()
-            fingerprints = fingerprint_reports(plan.new, boilerplate)
-        return [
-            candidate_from_report(report, fingerprinted)
-            for report, fingerprinted in zip(plan.new, fingerprints, strict=True)
-        ]
+    def _fingerprinted(self, plan: WritePlan | None) -> WritePlan | None:
+        """The plan with its new reports' fingerprints when near-duplicates are merged
+        (computed here, before the write transaction opens, if the plan does not bring
+        them: CPU work must not hold the write lock), without them when they are not."""
+        if plan is None or not plan.new:
+            return plan
+        if not self._merging:
+            return replace(plan, fingerprints=None)
+        if plan.fingerprints is not None:
+            return plan
+        boilerplate = self.boilerplate(plan.source_id, len(plan.new)) or frozenset()
+        return replace(plan, fingerprints=fingerprint_reports(plan.new, boilerplate))
 
     def _recent_texts(self, source_id: str) -> list[str]:
         with self._db.reading() as connection:
@@ -114,9 +109,9 @@ def _write_plan(
     plan: WritePlan,
     noticed: datetime,
     categories: list[str],
-    fingerprinted: Sequence[Candidate] | None,
 ) -> WriteCounts:
     matches = _same_url_entries(connection, plan.source_id, plan.new)
+    fingerprinted = _candidates(plan)
     if fingerprinted is not None:
         # Staff overrides refine the exact-link matches; near-duplicates complete them.
         matches = choose_entries(
@@ -126,7 +121,7 @@ def _write_plan(
     created_ids = _insert_entries(connection, creating, noticed)
     created = iter(created_ids)
     entry_ids = [match.entry_id if match else next(created) for match in matches]
-    _insert_reports(connection, plan.new, matches, entry_ids, noticed, fingerprinted)
+    _insert_reports(connection, plan, matches, entry_ids, noticed)
     if fingerprinted:
         index_reports(connection, plan.source_id, fingerprinted)
     _show_first_reports(connection, created_ids)
@@ -148,6 +143,16 @@ def _write_plan(
         merged=len(plan.new) - len(created_ids),
         unchanged=plan.unchanged,
     )
+
+
+def _candidates(plan: WritePlan) -> list[Candidate] | None:
+    """The new reports as the merge compares them; None when they are not merged."""
+    if plan.fingerprints is None:
+        return None
+    return [
+        candidate_from_report(report, Fingerprint.from_bytes(stored))
+        for report, stored in zip(plan.new, plan.fingerprints, strict=True)
+    ]
 
 
 def _same_url_entries(
@@ -228,19 +233,15 @@ def _insert_entries(
 
 def _insert_reports(
     connection: Connection,
-    new: Sequence[Report],
+    plan: WritePlan,
     matches: Sequence[EntryChoice | None],
     entry_ids: Sequence[int],
     noticed: datetime,
-    fingerprinted: Sequence[Candidate] | None,
 ) -> None:
+    new = plan.new
     if not new:
         return
-    fingerprints = (
-        [candidate.fingerprint.to_bytes() for candidate in fingerprinted]
-        if fingerprinted
-        else [None] * len(new)
-    )
+    fingerprints = plan.fingerprints or [None] * len(new)
     connection.execute(
         insert(reports),
         [
