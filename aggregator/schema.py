@@ -224,17 +224,20 @@ Index("ix_entries_first_seen", entries.c.first_seen)
 
 # --- near-duplicate merging (aggregator/store/merge.py) -----------------------------------------
 
-# The candidate index: each report's LSH band keys, looked up by key within a time window
-# (title keys such as 市長今日公開行程 recur daily). Rows go with their report.
+# The candidate index: each report's LSH band keys, looked up by key (then by the report's
+# date: title keys such as 市長今日公開行程 recur daily). Rows go with their report. Every new
+# report adds some 22 rows at random places in the key order, which is most of what merging
+# costs a write, so the rows are kept small: integer keys, no date (the report has it), and
+# on SQLite no rowid (the primary key is the table).
 merge_bands = Table(
     "merge_bands",
     metadata,
-    Column("band_key", String(16), primary_key=True),
-    Column("published", UTCDateTime, primary_key=True),
+    Column("band_key", BigInteger, primary_key=True),
     Column(
         "report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     ),
     Index(None, "report_id"),
+    sqlite_with_rowid=False,
 )
 
 # Staff decisions that outlive re-polls, by the reports' stable (source, identity):

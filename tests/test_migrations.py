@@ -12,9 +12,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from aggregator.migrate import alembic_config, is_current, upgrade
+from aggregator.models import EntryQuery
 from aggregator.schema import metadata
 from aggregator.search.index import is_search_index_table
-from aggregator.store import StoreUnavailable
+from aggregator.store import StoreUnavailable, open_store
+from tests.storedata import T0, outcome, report, source
 
 
 def outside_search_index(name: str | None, type_: str, _parent: object) -> bool:
@@ -90,3 +92,37 @@ def test_upgrading_an_existing_store_records_each_sources_host(db_url: str) -> N
         engine.dispose()
 
     assert host == "www.kcg.gov.tw"
+
+
+RELEASE = (
+    "高雄市政府今日宣布，為因應颱風來襲，全市各級學校明日停課一天，市民應避免外出。"
+    "市長表示，各區公所已完成防災整備，災害應變中心將持續監控雨量與風速變化。"
+    "工務局也派員巡查抽水站與低窪地區，確保排水功能正常運作。"
+)
+
+
+def test_a_story_stored_before_the_band_index_was_rebuilt_still_finds_its_copy(
+    db_url: str,
+) -> None:
+    upgrade(db_url)
+    store = open_store(db_url)
+    store.sync_sources([source("kcg"), source("outlet")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "1", content=f"<p>{RELEASE}</p>")]))
+    store.close()
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:  # back to 0005: no fingerprints, no band index
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+    finally:
+        engine.dispose()
+
+    upgrade(db_url)
+    store = open_store(db_url)
+    copy = f"<p>【記者王小明／高雄報導】</p><p>{RELEASE}</p>"
+    store.apply_poll(outcome("outlet", new=[report("outlet", "9", content=copy)]))
+    entries = store.entries(EntryQuery()).entries
+    store.close()
+
+    assert [[r.source_id for r in entry.reports] for entry in entries] == [["kcg", "outlet"]]

@@ -35,7 +35,11 @@ BANDS = 20
 ROWS = 2
 LEAD_CHARS = 24
 _MIN_TITLE_KEY_CHARS = 4
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 1 had band keys as strings ("b03:1a2b3c4d")
+# A band key is its kind in the high bits (the band's number, or one of these) over a CRC-32:
+# an integer keeps the band index's rows small and its lookups cheap.
+_TITLE_KEY_KIND = BANDS
+_LEAD_KEY_KIND = BANDS + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,7 @@ class Fingerprint:
     title_key: str  # normalised title without tags, spaces removed
     shingles: frozenset[int]  # hashes of the story's character shingles
     facts: frozenset[Fact]  # numbers and dates in context
-    band_keys: tuple[str, ...]  # for the candidate index: LSH bands, title key, lead key
+    band_keys: tuple[int, ...]  # for the candidate index: LSH bands, title key, lead key
 
     def to_bytes(self) -> bytes:
         """A compact, versioned form for the store: a JSON header, then the shingle
@@ -89,20 +93,20 @@ def comparable_text(text: str) -> str:
     return normalised
 
 
-def _crc_hex(text: str) -> str:
-    return f"{zlib.crc32(text.encode()):08x}"
+def _band_key(kind: int, text: str) -> int:
+    return (kind << 32) | zlib.crc32(text.encode())
 
 
-def _band_keys(title_key: str, lead: str, shingles: frozenset[int]) -> tuple[str, ...]:
+def _band_keys(title_key: str, lead: str, shingles: frozenset[int]) -> tuple[int, ...]:
     minima = sketch(shingles, BANDS * ROWS)
     keys = [
-        f"b{band:02d}:{_crc_hex(repr(minima[band * ROWS : (band + 1) * ROWS]))}"
+        _band_key(band, repr(minima[band * ROWS : (band + 1) * ROWS]))
         for band in range(BANDS if minima else 0)
     ]
     if len(title_key) >= _MIN_TITLE_KEY_CHARS:
-        keys.append(f"t:{_crc_hex(title_key)}")
+        keys.append(_band_key(_TITLE_KEY_KIND, title_key))
     if len(lead) == LEAD_CHARS:
-        keys.append(f"l:{_crc_hex(lead)}")
+        keys.append(_band_key(_LEAD_KEY_KIND, lead))
     return tuple(keys)
 
 

@@ -148,7 +148,7 @@ def _choice(
 class _NearEntries:
     """The entries sharing a band key with the new reports, and their reports."""
 
-    hits: dict[str, list[tuple[datetime, int]]]  # band key → (published, entry id)
+    hits: dict[int, list[tuple[datetime, int]]]  # band key → (published, entry id)
     reports: dict[int, list[Candidate]]
 
     def for_candidate(self, candidate: Candidate) -> set[int]:
@@ -169,14 +169,14 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
         return _NearEntries({}, {})
     earliest = min(candidate.published for candidate in new) - CANDIDATE_WINDOW
     latest = max(candidate.published for candidate in new) + CANDIDATE_WINDOW
-    hits: defaultdict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    hits: defaultdict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for key_chunk in chunks(keys):
         for row in connection.execute(
-            select(merge_bands.c.band_key, merge_bands.c.published, reports.c.entry_id)
+            select(merge_bands.c.band_key, reports.c.published, reports.c.entry_id)
             .join(reports, reports.c.id == merge_bands.c.report_id)
             .where(
                 merge_bands.c.band_key.in_(key_chunk),
-                merge_bands.c.published.between(earliest, latest),
+                reports.c.published.between(earliest, latest),
             )
         ):
             hits[row.band_key].append((row.published, row.entry_id))
@@ -240,7 +240,6 @@ def _overrides(
 
 def index_reports(connection: Connection, source_id: str, new: Sequence[Candidate]) -> None:
     """Add the band keys of the source's reports just inserted to the candidate index."""
-    published = {candidate.identity: candidate.published for candidate in new}
     keys = {candidate.identity: candidate.fingerprint.band_keys for candidate in new}
     rows: list[dict[str, Any]] = []
     for chunk in chunks(list(keys)):
@@ -250,8 +249,7 @@ def index_reports(connection: Connection, source_id: str, new: Sequence[Candidat
             )
         ):
             rows.extend(
-                {"band_key": key, "published": published[identity], "report_id": report_id}
-                for key in set(keys[identity])
+                {"band_key": key, "report_id": report_id} for key in set(keys[identity])
             )
     if rows:
         connection.execute(insert(merge_bands), rows)
@@ -285,7 +283,7 @@ def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> Non
         connection.execute(
             insert(merge_bands),
             [
-                {"band_key": key, "published": row.published, "report_id": row.id}
+                {"band_key": key, "report_id": row.id}
                 for row in rows
                 for key in set(prints[row.id].band_keys)
             ],

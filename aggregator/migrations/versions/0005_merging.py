@@ -1,8 +1,7 @@
 """Near-duplicate merging: report fingerprints, the band index, staff overrides, the audit log.
 
-Reports stored before this migration are fingerprinted and indexed by the function the
-store uses at run time (without their sources' learnt boilerplate), so a new copy of an
-old story still finds it.
+Reports stored before this migration are fingerprinted and indexed by 0006, which
+replaces this band index with a smaller one.
 
 Revision ID: 0005
 Revises: 0004
@@ -13,8 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-from aggregator.store.merge import fingerprint_stored_reports
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -64,7 +61,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_staff_actions"),
     )
     op.create_index("ix_staff_actions_at", "staff_actions", ["at"])
-    fingerprint_stored_reports(op.get_bind())
 
 
 def downgrade() -> None:
