@@ -40,11 +40,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -59,6 +57,7 @@ from aggregator.poll import FETCH_THREADS, Poller
 from aggregator.schema import entries as entries_table
 from aggregator.schema import reports as reports_table
 from aggregator.store import Store, make_engine
+from bench.feedhttp import Served, feed_server
 from tests.dedup_corpus import Item, cluster, load_items, pair_counts
 from tests.feedbuilder import FeedItem, rss
 
@@ -178,25 +177,11 @@ def serve_farm(plan: FarmPlan, control: Connection) -> None:
     every poll does."""
     current: dict[str, bytes] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def lookup(path: str) -> Served | None:
+        body = current.get(path)
+        return None if body is None else Served(body)
 
-        def do_GET(self) -> None:
-            body = current.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    ThreadingHTTPServer.request_queue_size = 256
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = feed_server("127.0.0.1", 0, lookup)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     control.send(server.server_port)
     while True:

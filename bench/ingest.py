@@ -25,9 +25,12 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.feedhttp import Served, feed_server
 
 # Common characters of municipal news; random words drawn from them make every entry a
 # different story, as real feeds are (repeated stock phrases would all merge as duplicates).
@@ -95,34 +98,14 @@ def serve(feeds: dict[str, tuple[str, bytes]], mode: Any, port: Any) -> None:
     """Serves the feeds; `mode` (a shared value) is 0: 200 always, 1: honour ETags (304)."""
     etags = {path: '"' + hashlib.sha1(body).hexdigest() + '"' for path, (_, body) in feeds.items()}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def lookup(path: str) -> Served | None:
+        found = feeds.get(path)
+        if found is None:
+            return None
+        content_type, body = found
+        return Served(body, content_type, etags[path] if mode.value == 1 else None)
 
-        def do_GET(self) -> None:
-            found = feeds.get(self.path)
-            if found is None:
-                self.send_error(404)
-                return
-            if mode.value == 1 and self.headers.get("If-None-Match") == etags[self.path]:
-                self.send_response(304)
-                self.send_header("ETag", etags[self.path])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            content_type, body = found
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            if mode.value == 1:
-                self.send_header("ETag", etags[self.path])
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    ThreadingHTTPServer.request_queue_size = 256
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = feed_server("127.0.0.1", 0, lookup)
     port.value = server.server_port
     server.serve_forever()
 

@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aggregator.migrate import upgrade
 from aggregator.schema import sources
 from aggregator.store import make_engine
+from bench.feedhttp import Served, feed_server
 from bench.serve import GUNICORN, Target, free_port, measure, running, wait_until_up
 from tests.feedbuilder import FeedItem, rss
 from tests.fixtures_db import postgres_schema
@@ -64,36 +64,18 @@ def serve_feeds(port: int, count: int, hosts: int) -> None:
     """The feed server process: /s0000.xml ... on each host, with 304 on a matching ETag."""
     bodies = {f"/s{n:04}.xml": feed_body(n) for n in range(count)}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = bodies.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            etag = f'"{self.path}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def lookup(path: str) -> Served | None:
+        body = bodies.get(path)
+        return None if body is None else Served(body, etag=f'"{path}"')
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    servers = [ThreadingHTTPServer((host, port), Handler) for host in loopback_hosts(hosts)]
+    servers = [feed_server(host, port, lookup) for host in loopback_hosts(hosts)]
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     servers[0].serve_forever()
 
 
 @contextmanager
-def feed_server(count: int, hosts: int) -> Iterator[int]:
+def feeds_served(count: int, hosts: int) -> Iterator[int]:
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(
         target=serve_feeds, args=(port, count, hosts), daemon=True
@@ -188,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"{os.cpu_count()} cores", flush=True)
     with (
         tempfile.TemporaryDirectory() as temporary,
-        feed_server(arguments.sources, arguments.hosts) as port,
+        feeds_served(arguments.sources, arguments.hosts) as port,
     ):
         directory = Path(temporary)
         config = write_config(directory, port, arguments.sources, arguments.hosts)
