@@ -20,6 +20,7 @@ from aggregator.dedupe import (
     choose_entry,
     decide_merge,
     fingerprint,
+    fingerprint_report,
     learn_boilerplate,
     strip_boilerplate,
     strip_title_affixes,
@@ -242,5 +243,6 @@ def test_a_report_in_html_merges_with_the_same_story_in_plain_text() -> None:
         published=original.candidate.published, updated=original.candidate.published,
         content_hash="x",
     )
-    decision = decide_merge(candidate_from_report(report), original.candidate)
+    candidate = candidate_from_report(report, fingerprint_report(report))
+    decision = decide_merge(candidate, original.candidate)
     assert decision is not None and decision.rule == "same-text"

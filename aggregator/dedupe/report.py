@@ -38,11 +38,11 @@ def fingerprint_reports(
     return tuple(fingerprint_report(report, boilerplate).to_bytes() for report in reports)
 
 
-def candidate_from_report(report: Report, fingerprinted: Fingerprint | None = None) -> Candidate:
-    """The report as the merge decision compares it, fingerprinted here unless given."""
+def candidate_from_report(report: Report, fingerprinted: Fingerprint) -> Candidate:
+    """The report as the merge decision compares it."""
     return Candidate(
         source_id=report.source_id,
         identity=report.identity,
         published=report.published,
-        fingerprint=fingerprint_report(report) if fingerprinted is None else fingerprinted,
+        fingerprint=fingerprinted,
     )

@@ -50,6 +50,8 @@ class PollWriter:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
         plan = self._fingerprinted(outcome.plan)
+        # Decoded before the transaction too: it runs under the lock new-story writers share.
+        candidates = _candidates(plan)
         try:
             with self._db.writing() as connection:
                 if plan is not None and plan.new:
@@ -67,7 +69,7 @@ class PollWriter:
                 counts = WriteCounts()
                 if plan is not None:
                     counts = _write_plan(
-                        connection, plan, outcome.attempted_at, json.loads(categories)
+                        connection, plan, outcome.attempted_at, json.loads(categories), candidates
                     )
                     if plan.new or plan.changed:
                         bump_version(connection)
@@ -109,9 +111,9 @@ def _write_plan(
     plan: WritePlan,
     noticed: datetime,
     categories: list[str],
+    fingerprinted: Sequence[Candidate] | None,
 ) -> WriteCounts:
     matches = _same_url_entries(connection, plan.source_id, plan.new)
-    fingerprinted = _candidates(plan)
     if fingerprinted is not None:
         # Staff overrides refine the exact-link matches; near-duplicates complete them.
         matches = choose_entries(
@@ -145,9 +147,9 @@ def _write_plan(
     )
 
 
-def _candidates(plan: WritePlan) -> list[Candidate] | None:
+def _candidates(plan: WritePlan | None) -> list[Candidate] | None:
     """The new reports as the merge compares them; None when they are not merged."""
-    if plan.fingerprints is None:
+    if plan is None or plan.fingerprints is None:
         return None
     return [
         candidate_from_report(report, Fingerprint.from_bytes(stored))
