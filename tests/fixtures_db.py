@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
-from aggregator.migrate import upgrade
+from aggregator.migrate import alembic_config, upgrade
 from aggregator.store import Store, open_store
 
 POSTGRES_ENV = "TEST_DATABASE_URL"
@@ -79,3 +81,20 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}=postgresql+psycopg://...")
     with postgres_schema(server_url) as url:
         yield url
+
+
+@contextmanager
+def migrated_to(
+    db_url: str, revision: str, step: Callable[[Config, str], None] = command.upgrade
+) -> Iterator[Connection]:
+    """A transaction on `db_url` once Alembic has taken it to `revision` (`step`:
+    `command.upgrade`, or `command.downgrade` to go back), to store what an older schema held."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            step(config, revision)
+            yield connection
+    finally:
+        engine.dispose()

@@ -16,6 +16,7 @@ from aggregator.models import EntryQuery
 from aggregator.schema import metadata
 from aggregator.search.index import is_search_index_table
 from aggregator.store import StoreUnavailable, open_store
+from tests.fixtures_db import migrated_to
 from tests.storedata import T0, outcome, report, source
 
 
@@ -72,20 +73,17 @@ def test_the_migrations_form_one_line_of_history() -> None:
 
 
 def test_upgrading_an_existing_store_records_each_sources_host(db_url: str) -> None:
+    with migrated_to(db_url, "0002") as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, url, categories, interval_s, priority, enabled,"
+                " removed, failures, entries) VALUES ('kcg', 'https://WWW.KCG.gov.tw/rss',"
+                " '[]', 900, 0, true, false, 0, 0)"
+            )
+        )
+    upgrade(db_url)
     engine = create_engine(db_url)
     try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0002")
-            connection.execute(
-                text(
-                    "INSERT INTO sources (id, url, categories, interval_s, priority, enabled,"
-                    " removed, failures, entries) VALUES ('kcg', 'https://WWW.KCG.gov.tw/rss',"
-                    " '[]', 900, 0, true, false, 0, 0)"
-                )
-            )
-        upgrade(db_url)
         with engine.connect() as connection:
             host = connection.scalar(text("SELECT host FROM sources WHERE id = 'kcg'"))
     finally:
@@ -109,14 +107,8 @@ def test_a_story_stored_before_the_band_index_was_rebuilt_still_finds_its_copy(
     store.sync_sources([source("kcg"), source("outlet")], T0)
     store.apply_poll(outcome("kcg", new=[report("kcg", "1", content=f"<p>{RELEASE}</p>")]))
     store.close()
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as connection:  # back to 0005: no fingerprints, no band index
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0005")
-    finally:
-        engine.dispose()
+    with migrated_to(db_url, "0005", command.downgrade):  # no fingerprints, no band index
+        pass
 
     upgrade(db_url)
     store = open_store(db_url)

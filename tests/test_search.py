@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from alembic import command
 from sqlalchemy import Engine, insert, select
 
-from aggregator.migrate import alembic_config, upgrade
+from aggregator.migrate import upgrade
 from aggregator.schema import entries, entry_categories, reports
 from aggregator.search import sql
 from aggregator.search.highlight import highlight
@@ -23,6 +22,7 @@ from aggregator.search.index import reindex_entries
 from aggregator.search.query import QueryError, parse_query
 from aggregator.search.sql import SearchPage, SearchTooSlow, search_entries
 from aggregator.store import Store, make_engine
+from tests.fixtures_db import migrated_to
 from tests.storedata import outcome, report, source
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "search" / "entries.yaml").read_text())
@@ -281,25 +281,22 @@ def test_an_entry_removed_from_the_store_leaves_the_index(engine: Engine, search
 
 
 def test_the_migration_indexes_entries_stored_before_it(db_url: str) -> None:
+    with migrated_to(db_url, "0001") as connection:
+        connection.execute(
+            insert(entries).values(
+                uid="before-search",
+                title="颱風前夕的高雄",
+                summary="",
+                content="",
+                published=DAY_ONE,
+                updated=DAY_ONE,
+                first_seen=DAY_ONE,
+            )
+        )
+    upgrade(db_url)
+
     made = make_engine(db_url)
     try:
-        with made.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0001")
-            connection.execute(
-                insert(entries).values(
-                    uid="before-search",
-                    title="颱風前夕的高雄",
-                    summary="",
-                    content="",
-                    published=DAY_ONE,
-                    updated=DAY_ONE,
-                    first_seen=DAY_ONE,
-                )
-            )
-        upgrade(db_url)
-
         with made.connect() as connection:
             page = search_entries(connection, parse_query("颱風"))
             found = connection.scalars(
