@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from aggregator.config import ConfigError, load_config
-from aggregator.fetch import Fetcher
+from aggregator.config.load import ConfigError, load_config
+from aggregator.config.opml_import import OpmlImportError
+from aggregator.fetch.fetcher import Fetcher
 from aggregator.logs import configure_logging
-from aggregator.migrate import is_current, upgrade
 from aggregator.models import Config, PollOutcome, WriteCounts
-from aggregator.opml_import import OpmlImportError
-from aggregator.poll import PassSummary, Poller
+from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
+from aggregator.store.migrate import is_current, upgrade
 
 DEFAULT_DB = "sqlite:///aggregator.db"
 DEFAULT_CONFIG = "feeds.yaml"
@@ -140,7 +140,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         states = [state for state in states if state.source_id in args.source]
     poller = make_poller(config, store)
     # The progress lines say per source what the service's JSON poll lines say.
-    logging.getLogger("aggregator.poll").setLevel(logging.WARNING)
+    logging.getLogger("aggregator.schedule.poll").setLevel(logging.WARNING)
     progress = Progress(len(states))
     try:
         summary = poller.poll(states, progress.update)
@@ -183,7 +183,7 @@ class Progress:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from aggregator.worker import Worker, WorkerAlreadyRunning
+    from aggregator.schedule.worker import Worker, WorkerAlreadyRunning
 
     stop = _stop_on_signals()  # first: a deployment may stop a worker that is still starting
     config = load_config(config_path(args))
@@ -199,7 +199,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _worker_lease() -> timedelta:
     """$AGGREGATOR_LEASE_SECONDS: how long a claimed source stays a worker's before another
     may take it (default 5 minutes; longer than a batch of polls can take)."""
-    from aggregator.worker import LEASE
+    from aggregator.schedule.worker import LEASE
 
     text = os.environ.get("AGGREGATOR_LEASE_SECONDS")
     if not text:
@@ -241,8 +241,8 @@ def serve_and_poll(config_file: str, db: str, host: str, port: int) -> int:
     in the foreground, both stopped by SIGINT/SIGTERM."""
     from werkzeug.serving import make_server
 
+    from aggregator.schedule.worker import Worker
     from aggregator.web import create_app
-    from aggregator.worker import Worker
 
     config = load_config(config_file)
     store = ready_store(db)
@@ -266,14 +266,14 @@ def serve_and_poll(config_file: str, db: str, host: str, port: int) -> int:
 
 
 def cmd_opml_export(args: argparse.Namespace) -> int:
-    from aggregator.opml import export_opml
+    from aggregator.config.opml_export import export_opml
 
     sys.stdout.write(export_opml(load_config(config_path(args))))
     return 0
 
 
 def cmd_opml_import(args: argparse.Namespace) -> int:
-    from aggregator.opml_import import append_sources, sources_from_opml
+    from aggregator.config.opml_import import append_sources, sources_from_opml
 
     path = config_path(args)
     try:

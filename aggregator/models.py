@@ -298,3 +298,38 @@ class StaffEntry:
     entry: StoredEntry
     reports: tuple[MergedReport, ...]  # the shown one first
     actions: tuple[StaffAction, ...]  # newest first
+
+
+# Upper bounds of the fetch latency histogram, in seconds (the fetch deadline is 30 s).
+LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+INFINITY = "+Inf"
+
+POLLS = "polls"  # label: the poll status
+ENTRIES = "entries"  # label: new, updated
+MERGES = "merges"
+LATENCY_BUCKET = "fetch_latency_bucket"  # label: the bucket's upper bound; not cumulative
+LATENCY_SUM_MS = "fetch_latency_sum_ms"
+LATENCY_COUNT = "fetch_latency_count"
+
+
+@dataclass(frozen=True, slots=True)
+class PollStats:
+    """Every counter, as (name, label) → value; a counter never incremented is absent."""
+
+    counters: Mapping[tuple[str, str], int]
+
+    def value(self, name: str, label: str = "") -> int:
+        return self.counters.get((name, label), 0)
+
+    def latency_buckets(self) -> list[tuple[str, int]]:
+        """(upper bound, cumulative count) for each bucket, then +Inf: Prometheus's shape."""
+        cumulative = 0
+        buckets: list[tuple[str, int]] = []
+        for bound in (*(bound_label(b) for b in LATENCY_BUCKETS), INFINITY):
+            cumulative += self.value(LATENCY_BUCKET, bound)
+            buckets.append((bound, cumulative))
+        return buckets
+
+
+def bound_label(bound: float) -> str:
+    return f"{bound:g}"

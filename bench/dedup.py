@@ -7,7 +7,7 @@ The ingest part measures the product end to end, not the store alone: it generat
 `--entries` reports (random CJK text; every tenth is another source's lightly reworded copy
 of the report before it, with its own link, so only near-duplicate merging can join them),
 serves them as RSS from 127.0.0.1 in a separate process, and polls them with
-`aggregator.poll.Poller` (fetch threads, the forkserver parse processes, one writer thread)
+`aggregator.schedule.poll.Poller` (fetch threads, the forkserver parse processes, one writer thread)
 into a fresh SQLite store, with merging off and then on. In pass k each source's feed holds
 its next `--batch` reports; every body is new, so nothing is skipped as unchanged. The
 server renders a pass's feeds before the pass is timed. An untimed warm-up pass of empty
@@ -48,15 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
-from aggregator.config import config_from_text
+from aggregator.config.load import config_from_text
 from aggregator.dedupe import fingerprint
-from aggregator.fetch import Fetcher
-from aggregator.migrate import upgrade
+from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, PollOutcome, WriteCounts
-from aggregator.poll import FETCH_THREADS, Poller
-from aggregator.schema import entries as entries_table
-from aggregator.schema import reports as reports_table
+from aggregator.schedule.poll import FETCH_THREADS, Poller
 from aggregator.store import Store, make_engine
+from aggregator.store.migrate import upgrade
+from aggregator.store.schema import entries as entries_table
+from aggregator.store.schema import reports as reports_table
 from bench.feedhttp import Served, feed_server
 from tests.dedup_corpus import Item, cluster, load_items, pair_counts
 from tests.feedbuilder import FeedItem, rss

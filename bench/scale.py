@@ -35,9 +35,9 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.migrate import upgrade
-from aggregator.schema import sources
 from aggregator.store import make_engine
+from aggregator.store.migrate import upgrade
+from aggregator.store.schema import sources
 from bench.feedhttp import Served, feed_server
 from bench.serve import GUNICORN, Target, free_port, measure, running, wait_until_up
 from tests.feedbuilder import FeedItem, rss

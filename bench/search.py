@@ -34,13 +34,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from aggregator.migrate import upgrade
 from aggregator.models import Source
-from aggregator.schema import entries, entry_categories, reports
-from aggregator.search.index import reindex_entries
 from aggregator.search.query import parse_query
-from aggregator.search.sql import search_entries
 from aggregator.store import make_engine, open_store
+from aggregator.store.migrate import upgrade
+from aggregator.store.schema import entries, entry_categories, reports
+from aggregator.store.search_index import reindex_entries
+from aggregator.store.search_sql import search_entries
 
 SOURCES = {f"src-{n}": ("kaohsiung",) if n < 5 else ("taipei",) for n in range(8)}
 PLACES = ["高雄", "臺北", "仁武", "鳳山", "左營", "楠梓", "前鎮", "苓雅", "大安", "信義"]

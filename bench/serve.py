@@ -37,10 +37,10 @@ import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.config import load_config
-from aggregator.migrate import upgrade
+from aggregator.config.load import load_config
 from aggregator.models import Report
 from aggregator.store import Store, make_engine
+from aggregator.store.migrate import upgrade
 from tests.storedata import T0, outcome, report
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")

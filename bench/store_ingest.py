@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.migrate import upgrade
 from aggregator.store import open_store
+from aggregator.store.migrate import upgrade
 from tests.fixtures_db import postgres_schema
 from tests.storedata import T0, outcome, report, source
 

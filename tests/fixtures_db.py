@@ -19,8 +19,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
-from aggregator.migrate import alembic_config, upgrade
 from aggregator.store import Store, open_store
+from aggregator.store.migrate import alembic_config, upgrade
 
 POSTGRES_ENV = "TEST_DATABASE_URL"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import ConfigError, load_config, parse_interval
+from aggregator.config.load import ConfigError, load_config, parse_interval
 from aggregator.models import Category, Settings, Source, Watch
 
 CONFIGS = Path(__file__).parent / "data" / "config"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.dates import parse_date
+from aggregator.parse.dates import parse_date
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 TAIPEI = "Asia/Taipei"

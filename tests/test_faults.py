@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from aggregator.migrate import upgrade
+from aggregator.store.migrate import upgrade
 from aggregator.web import create_app
 from tests.feedserver import FeedServer, Reply
 from tests.newsfarm import WorkerProcess, city_feed, one_source_config, stored_titles, wait_until

@@ -22,9 +22,9 @@ from urllib.parse import quote
 import pytest
 
 from aggregator import __version__
-from aggregator.fetch import Fetcher
+from aggregator.fetch.fetcher import Fetcher
+from aggregator.fetch.netpolicy import non_public_kind
 from aggregator.models import FetchResult, Validators
-from aggregator.netpolicy import non_public_kind
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.fixtures_http import read_data
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.config import load_config
-from aggregator.fetch import Fetcher
-from aggregator.poll import Poller
+from aggregator.config.load import load_config
+from aggregator.fetch.fetcher import Fetcher
+from aggregator.schedule.poll import Poller
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.feedbuilder import FeedItem, rss

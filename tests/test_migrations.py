@@ -11,11 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from aggregator.migrate import alembic_config, is_current, upgrade
 from aggregator.models import EntryQuery
-from aggregator.schema import metadata
-from aggregator.search.index import is_search_index_table
 from aggregator.store import StoreUnavailable, open_store
+from aggregator.store.migrate import alembic_config, is_current, upgrade
+from aggregator.store.schema import metadata
+from aggregator.store.search_index import is_search_index_table
 from tests.fixtures_db import migrated_to
 from tests.storedata import T0, outcome, report, source
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import ConfigError, load_config
-from aggregator.models import Category, Source
-from aggregator.opml_import import (
+from aggregator.config.load import ConfigError, load_config
+from aggregator.config.opml_import import (
     ImportedSource,
     OpmlImportError,
     append_sources,
     sources_from_opml,
 )
+from aggregator.models import Category, Source
 
 DATA = Path(__file__).parent / "data" / "config"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.models import ParsedEntry, ParsedFeed
-from aggregator.parse import ParseError, parse_feed
+from aggregator.parse.feed import ParseError, parse_feed
 from tests.feedbuilder import FeedItem, atom, rss
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.config import config_from_text
-from aggregator.fetch import Fetcher
+from aggregator.config.load import config_from_text
+from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, EntryQuery, SourceHealth
-from aggregator.poll import PassSummary, Poller
+from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo

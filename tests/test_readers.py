@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.config import load_config
-from aggregator.fetch import Fetcher
-from aggregator.migrate import upgrade
-from aggregator.poll import Poller
+from aggregator.config.load import load_config
+from aggregator.fetch.fetcher import Fetcher
+from aggregator.schedule.poll import Poller
 from aggregator.store import open_store
+from aggregator.store.migrate import upgrade
 from aggregator.web import create_app
 from aggregator.web.feedcache import VERSION_CHECK_SECONDS
 from tests.feedbuilder import FeedItem, rss

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
-from aggregator.config import load_config
+from aggregator.config.load import load_config
 from aggregator.models import Config, SourceReport, StoredEntry
 from aggregator.render import FORMATS, FeedMeta, feed_meta
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from aggregator.models import EntryQuery
-from aggregator.retention import BATCH, remove_expired
+from aggregator.schedule.retention import BATCH, remove_expired
 from aggregator.search.query import parse_query
-from aggregator.search.sql import search_entries
 from aggregator.store import Store
+from aggregator.store.search_sql import search_entries
 from tests.storedata import T0, outcome, report, source
 
 RETENTION_DAYS = 30

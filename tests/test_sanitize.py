@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.sanitize import html_to_text, sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import html_to_text, sanitize_html, strip_control_chars, text_to_html
 
 HOSTILE = [
     pytest.param('<p>市府公告<script>alert("x")</script></p>', "alert", id="script"),

@@ -14,14 +14,14 @@ import pytest
 import yaml
 from sqlalchemy import Engine, insert, select
 
-from aggregator.migrate import upgrade
-from aggregator.schema import entries, entry_categories, reports
-from aggregator.search import sql
 from aggregator.search.highlight import highlight
-from aggregator.search.index import reindex_entries
 from aggregator.search.query import QueryError, parse_query
-from aggregator.search.sql import SearchPage, SearchTooSlow, search_entries
 from aggregator.store import Store, make_engine
+from aggregator.store import search_sql as sql
+from aggregator.store.migrate import upgrade
+from aggregator.store.schema import entries, entry_categories, reports
+from aggregator.store.search_index import reindex_entries
+from aggregator.store.search_sql import SearchPage, SearchTooSlow, search_entries
 from tests.fixtures_db import migrated_to
 from tests.storedata import outcome, report, source
 

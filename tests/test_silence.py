@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.activity import Arrival, SourceActivity, daily_counts
-from aggregator.alerting import silence_webhooks
-from aggregator.alertstore import AlertStore
-from aggregator.config import config_from_text, load_config
-from aggregator.silence import Silence, judge_silence
+from aggregator.alerts.activity import Arrival, SourceActivity, daily_counts
+from aggregator.alerts.run import silence_webhooks
+from aggregator.alerts.silence import Silence, judge_silence
+from aggregator.config.load import config_from_text, load_config
 from aggregator.store import Store
+from aggregator.store.alerts import AlertStore
 from aggregator.web import create_app
 from tests.storedata import outcome, report
 

@@ -232,7 +232,7 @@ def test_same_link_twice_from_one_source_stays_two_entries(two_sources: Store) -
 def test_entry_ids_are_the_same_when_the_same_feeds_are_ingested_again(
     tmp_path_factory: pytest.TempPathFactory, two_sources: Store
 ) -> None:
-    from aggregator.migrate import upgrade
+    from aggregator.store.migrate import upgrade
 
     other_url = f"sqlite:///{tmp_path_factory.mktemp('again') / 'store.db'}"
     upgrade(other_url)

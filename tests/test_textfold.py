@@ -2,7 +2,7 @@
 
 import pytest
 
-from aggregator.textfold import fold
+from aggregator.text.fold import fold
 
 SAME_WORD = [
     pytest.param("臺北", "台北", id="tai-variant"),

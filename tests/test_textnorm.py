@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.textnorm import normalize
+from aggregator.text.normalize import normalize
 
 
 @pytest.mark.parametrize(

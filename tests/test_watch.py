@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from aggregator.alertstore import AlertStore
-from aggregator.config import load_config
+from aggregator.alerts.watch import CandidateEntry, WatchRule
+from aggregator.config.load import load_config
 from aggregator.models import Watch
-from aggregator.schema import notifications, watch_matches
 from aggregator.store import Store
-from aggregator.watch import CandidateEntry, WatchRule
+from aggregator.store.alerts import AlertStore
+from aggregator.store.schema import notifications, watch_matches
 from aggregator.web import create_app
 from tests.storedata import T0, outcome, report
 

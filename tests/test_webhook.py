@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from aggregator.alertstore import AlertStore
+from aggregator.alerts.watch import WatchRule
+from aggregator.alerts.webhook import WebhookSender
+from aggregator.fetch.netpolicy import AddressPolicy
+from aggregator.fetch.outbound import backoff
 from aggregator.models import Watch
-from aggregator.netpolicy import AddressPolicy
-from aggregator.outbound import backoff
-from aggregator.schema import notifications
 from aggregator.store import Store
-from aggregator.watch import WatchRule
-from aggregator.webhook import WebhookSender
+from aggregator.store.alerts import AlertStore
+from aggregator.store.schema import notifications
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.storedata import outcome, report, source
 

@@ -10,14 +10,14 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from aggregator.config import config_from_text
-from aggregator.fetch import Fetcher
+from aggregator.alerts.websub import FeedWatcher, HubPinger, feed_urls, feed_watcher, publish
+from aggregator.config.load import config_from_text
+from aggregator.fetch.fetcher import Fetcher
+from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.models import Config, WriteCounts
-from aggregator.netpolicy import AddressPolicy
-from aggregator.poll import Poller
+from aggregator.schedule.poll import Poller
+from aggregator.schedule.worker import Worker
 from aggregator.store import Store
-from aggregator.websub import FeedWatcher, HubPinger, feed_urls, feed_watcher, publish
-from aggregator.worker import Worker
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.storedata import T0, outcome, report

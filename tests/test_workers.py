@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.migrate import upgrade
 from aggregator.models import EntryQuery, StoredEntry
-from aggregator.schedule import JITTER
+from aggregator.schedule.due import JITTER
 from aggregator.store import PER_HOST_LEASES, open_store
+from aggregator.store.migrate import upgrade
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.fixtures_db import POSTGRES_ENV, postgres_schema
 from tests.newsfarm import (

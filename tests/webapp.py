@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from aggregator.config import load_config
+from aggregator.config.load import load_config
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.storedata import outcome, report

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from aggregator.textnorm import normalize
+from aggregator.text.normalize import normalize
 
 # A heading that starts a list of other stories; it and everything after it go.
 _RELATED_HEADING = re.compile(

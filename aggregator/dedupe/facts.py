@@ -21,7 +21,7 @@ _CONTEXT_WINDOW = 8  # characters looked at on each side; enough for 2 after ski
 
 
 def extract_facts(normalised: str) -> frozenset[Fact]:
-    """The numbers of text that `aggregator.textnorm.normalize` produced, with their context."""
+    """The numbers of text that `normalize` produced, with their context."""
     facts = set()
     for match in _NUMBER.finditer(normalised):
         start, end = match.span()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from aggregator.dedupe.boilerplate import strip_boilerplate, strip_title_affixes
 from aggregator.dedupe.facts import Fact, extract_facts
 from aggregator.dedupe.shingles import SHINGLE_CHARS, shingle_hashes, sketch
-from aggregator.textnorm import normalize
+from aggregator.text.normalize import normalize
 
 # Word choices that republishers swap without changing the story (市府→市政府, 表示→指出),
 # in the folded (Simplified) form `normalize` produces.

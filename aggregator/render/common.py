@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
-from aggregator.sanitize import sanitize_html, strip_control_chars
+from aggregator.parse.sanitize import sanitize_html, strip_control_chars
 
 ALL_CATEGORIES = "all"
 ALL_TITLE = "全部新聞"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import SourceReport, StoredEntry
+from aggregator.parse.sanitize import html_to_text, strip_control_chars
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -17,7 +18,6 @@ from aggregator.render.common import (
     source_name,
     web_link,
 )
-from aggregator.sanitize import html_to_text, strip_control_chars
 
 MEDIA_TYPE = "application/feed+json"
 EXTENSION = "json"

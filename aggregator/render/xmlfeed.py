@@ -8,6 +8,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from aggregator.models import StoredEntry
+from aggregator.parse.sanitize import strip_control_chars
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -18,7 +19,6 @@ from aggregator.render.common import (
     source_name,
     web_link,
 )
-from aggregator.sanitize import strip_control_chars
 
 
 def feed_generator(

@@ -7,7 +7,7 @@ tokens make one- and two-character queries ("颱", "高雄") exact matches. Lati
 digits stay whole words ("gtc", "2025"). Everything else (punctuation, spaces, symbols,
 "_") separates tokens and is not indexed.
 
-Tokens come from the folded text (`aggregator.textfold.fold`), which has the same length
+Tokens come from the folded text (`aggregator.text.fold.fold`), which has the same length
 as the original, so a token's span also locates it in the original: highlighting uses that.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aggregator.textfold import fold
+from aggregator.text.fold import fold
 
 _CJK_RANGES = (
     "\u2e80-\u2fdf"  # CJK radicals

@@ -34,11 +34,11 @@ from aggregator.models import (
     WriteCounts,
 )
 from aggregator.search.query import SearchQuery
-from aggregator.search.sql import Order
 from aggregator.store import read, retention, sources, staff
 from aggregator.store.engine import Database, make_engine
 from aggregator.store.errors import StoreError, StoreUnavailable
 from aggregator.store.read import decode_cursor, encode_cursor
+from aggregator.store.search_sql import Order
 from aggregator.store.sources import PER_HOST_LEASES, source_host
 from aggregator.store.version import read_version
 from aggregator.store.write import PollWriter
@@ -57,7 +57,7 @@ __all__ = [
 
 
 def open_store(url: str) -> Store:
-    """An open store on `url`. Does not migrate: run `aggregator.migrate.upgrade(url)` first."""
+    """An open store on `url`. Does not migrate: run `migrate.upgrade(url)` first."""
     return Store(url, make_engine(url))
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
-from aggregator.schema import entries, entry_categories, reports, sources
 from aggregator.store.rows import chunks
+from aggregator.store.schema import entries, entry_categories, reports, sources
 
 
 def categorise(

@@ -31,8 +31,8 @@ from aggregator.dedupe import (
     plain_text,
 )
 from aggregator.models import StaffAction
-from aggregator.schema import merge_bands, merge_overrides, reports, staff_actions
 from aggregator.store.rows import chunks
+from aggregator.store.schema import merge_bands, merge_overrides, reports, staff_actions
 
 # Only entries whose reports share a band key and were published this close are compared:
 # title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.

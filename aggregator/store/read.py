@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Select, literal, select, tuple_
 
 from aggregator.models import EntryPage, EntryQuery, SourceReport, StoredEntry
-from aggregator.schema import UTCDateTime, entries, entry_categories, reports, sources
 from aggregator.search.query import SearchQuery
-from aggregator.search.sql import Order, search_entries
 from aggregator.store.engine import Database
 from aggregator.store.rows import AnyRow
+from aggregator.store.schema import UTCDateTime, entries, entry_categories, reports, sources
+from aggregator.store.search_sql import Order, search_entries
 from aggregator.store.shown import SHOWN_ORDER
 
 
@@ -54,7 +54,7 @@ def entry_page(db: Database, query: EntryQuery) -> EntryPage:
 
 def search_page(db: Database, query: SearchQuery, page: EntryQuery, order: Order) -> EntryPage:
     """The page of the entries that match `query` within `page`'s category, source, limit
-    and (search) cursor (see `aggregator.search.sql`). Raises QueryError for a cursor or
+    and (search) cursor (see `aggregator.store.search_sql`). Raises QueryError for a cursor or
     limit the search refuses, SearchTooSlow when it runs out of time."""
     with db.reading() as connection:
         found = search_entries(

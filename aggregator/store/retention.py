@@ -1,4 +1,4 @@
-"""Removing old entries, in short transactions, for `aggregator.retention`."""
+"""Removing old entries, in short transactions, for `aggregator.schedule.retention`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from aggregator.schema import entries, entry_categories, reports
-from aggregator.search.index import reindex_entries
 from aggregator.store.engine import INGEST_LOCK, Database, serialise
+from aggregator.store.schema import entries, entry_categories, reports
+from aggregator.store.search_index import reindex_entries
 from aggregator.store.version import bump_version
 
 

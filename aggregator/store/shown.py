@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from aggregator.schema import entries, entry_categories, reports, sources
 from aggregator.store.rows import AnyRow, chunks
+from aggregator.store.schema import entries, entry_categories, reports, sources
 
 # The report an entry shows: the highest source priority, then the earliest published,
 # then the first stored.

@@ -19,10 +19,10 @@ from aggregator.models import (
     SourceStatus,
     Validators,
 )
-from aggregator.schema import reports, sources
 from aggregator.store.categories import rewrite_entry_categories
 from aggregator.store.engine import CLAIM_LOCK, Database, serialise
 from aggregator.store.rows import AnyRow
+from aggregator.store.schema import reports, sources
 from aggregator.store.version import bump_version
 
 # At most this many sources of one host are leased at once, across every worker: the

@@ -12,8 +12,6 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from aggregator.models import MergedReport, StaffAction, StaffEntry
-from aggregator.schema import entries, entry_categories, reports, sources
-from aggregator.search.index import reindex_entries
 from aggregator.store.categories import rewrite_entry_categories
 from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
@@ -26,6 +24,8 @@ from aggregator.store.merge import (
 )
 from aggregator.store.read import find_entry_id, load_entries, source_report
 from aggregator.store.rows import AnyRow
+from aggregator.store.schema import entries, entry_categories, reports, sources
+from aggregator.store.search_index import reindex_entries
 from aggregator.store.shown import SHOWN_FIELDS, SHOWN_ORDER, refresh_entries
 from aggregator.store.version import bump_version
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
-from aggregator.schema import store_meta
+from aggregator.store.schema import store_meta
 
 
 def bump_version(connection: Connection) -> None:

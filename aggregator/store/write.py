@@ -15,9 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report, fingerprint_reports
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
-from aggregator.pollstats import record_poll
-from aggregator.schema import entries, reports, sources
-from aggregator.search.index import reindex_entries
 from aggregator.store.categories import add_entry_categories, categorise
 from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
@@ -28,7 +25,10 @@ from aggregator.store.merge import (
     index_reports,
     recent_texts,
 )
+from aggregator.store.pollstats import record_poll
 from aggregator.store.rows import chunks
+from aggregator.store.schema import entries, reports, sources
+from aggregator.store.search_index import reindex_entries
 from aggregator.store.shown import refresh_entries
 from aggregator.store.sources import record_health
 from aggregator.store.version import bump_version

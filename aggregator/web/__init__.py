@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from aggregator.config import load_config
+from aggregator.config.load import load_config
 from aggregator.store import open_store
 from aggregator.web import (
     api,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from aggregator.activity import SourceActivity, daily_counts
-from aggregator.alertstore import AlertStore
-from aggregator.silence import Silence, judge_silence
+from aggregator.alerts.activity import SourceActivity, daily_counts
+from aggregator.alerts.silence import Silence, judge_silence
 from aggregator.store import Store
+from aggregator.store.alerts import AlertStore
 from aggregator.web.timefmt import rfc3339
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 
 from aggregator.models import SourceHealth, StoredEntry
-from aggregator.sanitize import sanitize_html
+from aggregator.parse.sanitize import sanitize_html
 from aggregator.web import params
 from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
 from aggregator.web.links import web_link

@@ -12,12 +12,12 @@ from dataclasses import replace
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from aggregator.alertstore import AlertStore
 from aggregator.models import EntryQuery
 from aggregator.render import ALL_CATEGORIES, FORMATS, FeedFormat, FeedMeta, feed_meta
 from aggregator.render.common import feed_updated
 from aggregator.search.query import SearchQuery
 from aggregator.store import Store
+from aggregator.store.alerts import AlertStore
 from aggregator.web import params
 from aggregator.web.feedcache import CachedFeed, FeedCache, RenderedFeed, respond
 from aggregator.web.state import current_state

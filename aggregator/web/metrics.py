@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from aggregator.alertstore import AlertStore
-from aggregator.metrics import CONTENT_TYPE, exposition
+from aggregator.render.metrics import CONTENT_TYPE, exposition
+from aggregator.store.alerts import AlertStore
 from aggregator.web.state import current_state
 
 bp = Blueprint("metrics", __name__)

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response
 
-from aggregator.opml import export_opml
+from aggregator.config.opml_export import export_opml
 from aggregator.store import StoreUnavailable
 from aggregator.web.state import current_state
 

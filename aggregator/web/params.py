@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from aggregator.models import Config, EntryPage, EntryQuery
 from aggregator.search.query import QueryError, SearchQuery, parse_query
-from aggregator.search.sql import Order
 from aggregator.store import Store
+from aggregator.store.search_sql import Order
 
 Theme = Literal["light", "dark"]
 THEMES: tuple[Theme, ...] = ("light", "dark")

@@ -10,8 +10,8 @@ from markupsafe import Markup, escape
 
 from aggregator.models import Category, EntryQuery
 from aggregator.search.highlight import highlight
-from aggregator.search.index import html_text
 from aggregator.search.query import SearchQuery
+from aggregator.store.search_index import html_text
 from aggregator.web import params
 from aggregator.web.pagecache import cached_page
 from aggregator.web.security import frameable

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, request, url_for
 from markupsafe import Markup
 
-from aggregator.sanitize import sanitize_html
+from aggregator.parse.sanitize import sanitize_html
 from aggregator.web import i18n, timefmt
 from aggregator.web.links import web_link
 from aggregator.web.params import InvalidParameter

@@ -1,0 +1,79 @@
+"""POSTs to the receivers configuration names (webhooks, the WebSub hub), and their retries.
+
+Receiver URLs are configuration, like feed URLs, so connections go through the fetcher's
+address policy (`netpolicy`): no loopback or private address unless the settings allow it.
+Redirects are not followed: a receiver that moved must be reconfigured.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from http.client import HTTPException
+from urllib.parse import urlsplit
+
+import urllib3.exceptions
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from aggregator.fetch.fetcher import USER_AGENT
+from aggregator.fetch.netpolicy import AddressPolicy, connect_allowed
+
+TIMEOUT_SECONDS = 10.0
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+_RESPONSE_READ_LIMIT = 64 * 1024
+
+
+def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """The wait before the next attempt, after `attempts` failed ones: doubling, capped."""
+    wait: timedelta = first * 2 ** max(attempts - 1, 0)
+    return min(wait, MAX_RETRY)
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    """Dials only where the address policy allows, as the fetcher does for feeds."""
+
+    policy: AddressPolicy
+
+    def _new_conn(self) -> socket.socket:
+        return connect_allowed(self._dns_host, self.port, self.timeout, self.policy)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
+    """TLS over the guarded dialer."""
+
+
+def post(
+    url: str,
+    body: bytes,
+    content_type: str,
+    policy: AddressPolicy,
+    timeout: float,
+    *,
+    receiver: str,
+) -> str | None:
+    """POST `body` to `url`; None when the receiver took it (2xx), else what went wrong,
+    naming the receiver as `receiver` (such as "the WebSub hub") and its host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL"
+    kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
+    connection = kind(parts.hostname, parts.port, timeout=timeout)
+    connection.policy = policy
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request(
+            "POST",
+            target,
+            body=body,
+            headers={"Content-Type": content_type, "User-Agent": USER_AGENT},
+        )
+        response = connection.getresponse()
+        response.read(_RESPONSE_READ_LIMIT)
+    except (OSError, HTTPException, urllib3.exceptions.HTTPError) as error:
+        return f"could not reach {receiver} {parts.hostname}: {error}"
+    finally:
+        connection.close()
+    if 200 <= response.status < 300:
+        return None
+    return f"{receiver} {parts.hostname} answered {response.status} {response.reason}"

@@ -1,0 +1,128 @@
+"""The parse stage: a fetched body → a `ParsedFeed` of clean entries, or `ParseError`.
+
+Pure: no I/O. The body is decoded here (see `parse_charset`), handed to the
+XML or the JSON Feed reader, and what they return is cleaned in one place:
+text fields become plain text, HTML is sanitised with relative URLs resolved,
+dates are read with `dates.parse_date`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+from aggregator.models import ParsedEntry, ParsedFeed
+from aggregator.parse.charset import decode_body, media_type
+from aggregator.parse.dates import parse_date
+from aggregator.parse.json_feed import is_json_feed, read_json_feed
+from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
+from aggregator.parse.sanitize import html_to_text, sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.xml_feed import read_xml_feed, root_element
+
+__all__ = ["ParseError", "parse_feed"]
+
+_JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
+_WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def parse_feed(
+    body: bytes, *, content_type: str | None, url: str, fetched_at: datetime, timezone: str
+) -> ParsedFeed:
+    """Read a feed body. Zone-less dates are in `timezone`; none is later than `fetched_at`.
+
+    Raises ParseError, whose message says what is wrong in words a person can act on.
+    """
+    text = decode_body(body, content_type).lstrip("\ufeff \t\r\n")
+    if not text:
+        raise ParseError("the server sent an empty response instead of a feed")
+    raw = _read(text, content_type=content_type, url=url)
+    return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone)
+
+
+def _read(text: str, *, content_type: str | None, url: str) -> RawFeed:
+    if text.startswith(("{", "[")) or (
+        not text.startswith("<") and media_type(content_type) in _JSON_MEDIA_TYPES
+    ):
+        return _read_json(text)
+    if not text.startswith("<"):
+        raise ParseError("the response is neither XML nor JSON, so it is not a feed")
+    if (root_element(text) or "").lower() == "html":
+        raise ParseError(
+            "the URL returned an HTML page, not a feed (is it the site's home page? "
+            "Look in the page for a link to its RSS feed)"
+        )
+    return read_xml_feed(text, content_type=content_type, url=url)
+
+
+def _read_json(text: str) -> RawFeed:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParseError(f"the response is not valid JSON ({error}), so it is not a feed") from None
+    except RecursionError:
+        raise ParseError("the response is JSON nested too deeply to be a feed") from None
+    if not is_json_feed(document):
+        raise ParseError(
+            "the URL returned JSON, but not a JSON Feed: it lacks "
+            '"version": "https://jsonfeed.org/version/1.1" (is it an API rather than a feed?)'
+        )
+    return read_json_feed(document)
+
+
+def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) -> ParsedFeed:
+    def date(text: str | None) -> datetime | None:
+        return None if text is None else parse_date(text, timezone=timezone, now=fetched_at)
+
+    def entry(raw_entry: RawEntry) -> ParsedEntry:
+        link = _web_link(raw_entry.link, url)
+        summary = _html(raw_entry.summary, base_url=link or url)
+        content = _html(raw_entry.content, base_url=link or url)
+        published = date(raw_entry.published) or date(raw_entry.updated)
+        return ParsedEntry(
+            guid=_plain(raw_entry.guid) or None,
+            link=link,
+            title=_title(raw_entry.title),
+            summary=summary or content,
+            content=content or summary,
+            published=published,
+            updated=date(raw_entry.updated) or published,
+            author=_plain(raw_entry.author) or None,
+            tags=tuple(dict.fromkeys(tag for tag in map(_plain, raw_entry.tags) if tag)),
+        )
+
+    return ParsedFeed(
+        title=_title(raw.title) or None,
+        link=_web_link(raw.link, url),
+        entries=tuple(entry(raw_entry) for raw_entry in raw.entries),
+    )
+
+
+def _title(text: RawText | None) -> str:
+    if text is None:
+        return ""
+    value = strip_control_chars(text.value)
+    return html_to_text(value) if text.is_html else " ".join(value.split())
+
+
+def _html(text: RawText | None, *, base_url: str) -> str:
+    if text is None:
+        return ""
+    value = strip_control_chars(text.value)
+    return sanitize_html(value if text.is_html else text_to_html(value), base_url=base_url)
+
+
+def _plain(text: str | None) -> str:
+    return " ".join(strip_control_chars(text).split()) if text else ""
+
+
+def _web_link(link: str | None, base_url: str) -> str | None:
+    # Links end up in href attributes of our pages: only http(s) is safe there.
+    if not link:
+        return None
+    try:
+        absolute = urljoin(base_url, strip_control_chars(link).strip())
+        scheme = urlsplit(absolute).scheme
+    except ValueError:  # e.g. "http://[not-an-address]/"
+        return None
+    return absolute if scheme in _WEB_SCHEMES else None

@@ -1,0 +1,376 @@
+"""The store's side of watches and alerts: matches, the webhook outbox, silence episodes,
+source activity and the poll counters, on the `Store`'s connections.
+
+Exactly once: a watch notifies for an entry only when its `watch_matches` row is inserted,
+and the notification is queued (`notifications`, the outbox) in that same transaction. The
+row's primary key (watch, entry) makes a second insert a no-op, whichever worker, re-poll
+or restart tries it, and a story that three sources report is one entry. Silence episodes
+work the same way: one row per silent source, one notification when it appears.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from aggregator.alerts.activity import WINDOW, Arrival, SourceActivity
+from aggregator.alerts.silence import Silence
+from aggregator.alerts.watch import CandidateEntry, WatchRule
+from aggregator.models import PollStats, StoredEntry
+from aggregator.store import Store
+from aggregator.store.pollstats import read_poll_stats
+from aggregator.store.schema import (
+    entries,
+    entry_categories,
+    notifications,
+    reports,
+    silence_episodes,
+    sources,
+    store_meta,
+    watch_matches,
+    watch_scans,
+)
+
+# New entries are looked at again for this long after their first-seen time: a poll's
+# transaction commits after that time, up to a lease later, and may have missed a scan.
+SCAN_OVERLAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    url: str
+    payload: bytes  # JSON
+    attempts: int  # made before this one
+
+
+class AlertStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- watches -------------------------------------------------------------------
+
+    def scan_watches(self, rules: Sequence[WatchRule], now: datetime) -> int:
+        """Match the entries that arrived since the last scan against every watch; record
+        each new match and queue its webhook. Returns how many new matches were recorded."""
+        if not rules:
+            return 0
+        with self._store.writing() as connection:
+            active_since = _scan_state(connection, [rule.watch.name for rule in rules], now)
+            start = min(active_since.values())
+            candidates = _candidates(connection, start)
+            matched = 0
+            for rule in rules:
+                name = rule.watch.name
+                fresh = [
+                    entry.id
+                    for first_seen, entry in candidates
+                    if first_seen >= active_since[name] and rule.matches(entry)
+                ]
+                recorded = [
+                    entry_id
+                    for entry_id in fresh
+                    if _insert_ignoring(
+                        connection,
+                        watch_matches,
+                        {"watch": name, "entry_id": entry_id, "matched_at": now},
+                    )
+                ]
+                matched += len(recorded)
+                if rule.watch.webhook and recorded:
+                    for entry in self._store.entries_by_id(connection, recorded):
+                        _enqueue(
+                            connection,
+                            f"watch:{name}:{entry.id}",
+                            rule.watch.webhook,
+                            watch_payload(name, entry),
+                            now,
+                        )
+            if matched:
+                # The watches' feeds are cached on the store version.
+                connection.execute(
+                    update(store_meta)
+                    .where(store_meta.c.key == "version")
+                    .values(value=store_meta.c.value + 1)
+                )
+            connection.execute(
+                update(watch_scans)
+                .where(watch_scans.c.watch.in_(list(active_since)))
+                .values(scanned_until=now)
+            )
+            return matched
+
+    def watch_entries(self, name: str, limit: int) -> list[StoredEntry]:
+        """The entries that fired watch `name`, most recently matched first."""
+        with self._store.reading() as connection:
+            ids = connection.scalars(
+                select(watch_matches.c.entry_id)
+                .where(watch_matches.c.watch == name)
+                .order_by(watch_matches.c.matched_at.desc(), watch_matches.c.entry_id.desc())
+                .limit(limit)
+            ).all()
+            return self._store.entries_by_id(connection, ids)
+
+    # --- sources: activity and silence ------------------------------------------
+
+    def activities(self, now: datetime) -> dict[str, SourceActivity]:
+        """Every (not removed) source's arrivals over the last `WINDOW`."""
+        with self._store.reading() as connection:
+            arrivals: dict[str, list[Arrival]] = defaultdict(list)
+            for row in connection.execute(
+                select(reports.c.source_id, reports.c.first_seen, func.count())
+                .where(reports.c.first_seen >= now - WINDOW)
+                .group_by(reports.c.source_id, reports.c.first_seen)
+                .order_by(reports.c.source_id, reports.c.first_seen)
+            ):
+                arrivals[row.source_id].append(Arrival(row.first_seen, int(row[2])))
+            last_arrival = _pairs(
+                connection.execute(
+                    select(reports.c.source_id, func.max(reports.c.first_seen)).group_by(
+                        reports.c.source_id
+                    )
+                )
+            )
+            return {
+                row.id: SourceActivity(
+                    source_id=row.id,
+                    arrivals=tuple(arrivals.get(row.id, ())),
+                    last_arrival=last_arrival.get(row.id),
+                    last_success=row.last_success,
+                    last_error=row.last_error,
+                )
+                for row in connection.execute(
+                    select(sources.c.id, sources.c.last_success, sources.c.last_error).where(
+                        ~sources.c.removed
+                    )
+                )
+            }
+
+    def record_silences(
+        self,
+        verdicts: Mapping[str, Silence],
+        webhooks: Mapping[str, Sequence[str]],
+        now: datetime,
+    ) -> list[str]:
+        """Open an episode for each newly silent source (queueing one call to each of its
+        `webhooks`) and close those of sources that spoke again. Returns the newly silent
+        sources."""
+        newly_silent: list[str] = []
+        with self._store.writing() as connection:
+            for source_id, verdict in sorted(verdicts.items()):
+                if not verdict.silent:
+                    connection.execute(
+                        delete(silence_episodes).where(silence_episodes.c.source_id == source_id)
+                    )
+                    continue
+                values = {
+                    "source_id": source_id,
+                    "reason": verdict.reason,
+                    "since": verdict.since,
+                    "flagged_at": now,
+                }
+                if not _insert_ignoring(connection, silence_episodes, values):
+                    continue
+                newly_silent.append(source_id)
+                for webhook in webhooks.get(source_id, ()):
+                    _enqueue(
+                        connection,
+                        f"silence:{source_id}:{now.isoformat()}:{webhook}",
+                        webhook,
+                        silence_payload(source_id, verdict),
+                        now,
+                    )
+        return newly_silent
+
+    # --- the outbox ------------------------------------------------------------------
+
+    def claim_notifications(
+        self, now: datetime, lease: timedelta, limit: int
+    ) -> list[Notification]:
+        """Up to `limit` notifications due now, hidden from other senders for `lease`
+        (a sender that dies mid-delivery leaves them to be retried after it)."""
+        with self._store.writing() as connection:
+            rows = connection.execute(
+                select(
+                    notifications.c.id,
+                    notifications.c.url,
+                    notifications.c.payload,
+                    notifications.c.attempts,
+                )
+                .where(notifications.c.next_attempt <= now)
+                .order_by(notifications.c.next_attempt, notifications.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                connection.execute(
+                    update(notifications)
+                    .where(notifications.c.id.in_([row.id for row in rows]))
+                    .values(next_attempt=now + lease)
+                )
+            return [Notification(r.id, r.url, r.payload.encode(), r.attempts) for r in rows]
+
+    def next_notification_due(self) -> datetime | None:
+        """When the earliest pending notification is due, if any is pending."""
+        with self._store.reading() as connection:
+            due: datetime | None = connection.scalar(select(func.min(notifications.c.next_attempt)))
+            return due
+
+    def settle_notification(
+        self, notification_id: int, now: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record an attempt: delivered (no error), to retry at `retry_at`, or given up."""
+        values: dict[str, Any] = {
+            "attempts": notifications.c.attempts + 1,
+            "last_error": error,
+            "next_attempt": retry_at if error else None,
+        }
+        if error is None:
+            values["delivered_at"] = now
+        with self._store.writing() as connection:
+            connection.execute(
+                update(notifications).where(notifications.c.id == notification_id).values(values)
+            )
+
+    # --- metrics ---------------------------------------------------------------------
+
+    def poll_stats(self) -> PollStats:
+        with self._store.reading() as connection:
+            return read_poll_stats(connection)
+
+
+def watch_payload(watch: str, entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "kind": "watch",
+        "watch": watch,
+        "entry": {
+            "id": entry.id,
+            "title": entry.title,
+            "link": entry.link,
+            "published": entry.published.isoformat(),
+            "sources": [report.source_id for report in entry.reports],
+        },
+    }
+
+
+def silence_payload(source_id: str, verdict: Silence) -> dict[str, Any]:
+    return {
+        "kind": "silence",
+        "source": source_id,
+        "reason": verdict.reason,
+        "since": verdict.since.isoformat() if verdict.since else None,
+        "usual_gap_hours": _hours(verdict.usual_gap),
+    }
+
+
+def _hours(gap: timedelta | None) -> float | None:
+    return None if gap is None else round(gap.total_seconds() / 3600, 1)
+
+
+def _scan_state(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
+    """Since when each watch looks at entries; a watch seen for the first time starts now,
+    so that adding a watch does not alert on the whole archive."""
+    known = _pairs(
+        connection.execute(
+            select(watch_scans.c.watch, watch_scans.c.scanned_until).where(
+                watch_scans.c.watch.in_(names)
+            )
+        )
+    )
+    for name in names:
+        if name not in known:
+            _insert_ignoring(
+                connection, watch_scans, {"watch": name, "active_since": now, "scanned_until": now}
+            )
+    active = _pairs(
+        connection.execute(
+            select(watch_scans.c.watch, watch_scans.c.active_since).where(
+                watch_scans.c.watch.in_(names)
+            )
+        )
+    )
+    # Each watch re-reads a little before its last scan (see SCAN_OVERLAP), never before it
+    # existed.
+    return {name: max(active[name], known.get(name, now) - SCAN_OVERLAP) for name in names}
+
+
+def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime, CandidateEntry]]:
+    """The entries first seen since `start`, each with its first-seen time."""
+    rows = connection.execute(
+        select(
+            entries.c.id,
+            entries.c.title,
+            entries.c.content,
+            entries.c.published,
+            entries.c.first_seen,
+        )
+        .where(entries.c.first_seen >= start)
+        .order_by(entries.c.id)
+    ).all()
+    ids = [row.id for row in rows]
+    categories: dict[int, set[str]] = defaultdict(set)
+    reporters: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        for entry_id, category in connection.execute(
+            select(entry_categories.c.entry_id, entry_categories.c.category).where(
+                entry_categories.c.entry_id.in_(ids)
+            )
+        ):
+            categories[entry_id].add(category)
+        for entry_id, source_id in connection.execute(
+            select(reports.c.entry_id, reports.c.source_id).where(reports.c.entry_id.in_(ids))
+        ):
+            reporters[entry_id].add(source_id)
+    return [
+        (
+            row.first_seen,
+            CandidateEntry(
+                row.id,
+                row.title,
+                row.content,
+                row.published,
+                frozenset(categories[row.id]),
+                frozenset(reporters[row.id]),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _pairs(rows: Iterable[Row[Any, Any]]) -> dict[Any, Any]:
+    """A two-column result as a mapping of the first column to the second."""
+    return {row[0]: row[1] for row in rows}
+
+
+def _insert_ignoring(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless its key exists (also when another worker inserts it meanwhile);
+    True when this call inserted it."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(dict(values)).on_conflict_do_nothing()
+    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped insert.
+    inserted = connection.execute(statement.returning(*table.primary_key.columns)).first()
+    return inserted is not None
+
+
+def _enqueue(
+    connection: Connection, key: str, url: str, payload: Mapping[str, Any], now: datetime
+) -> None:
+    _insert_ignoring(
+        connection,
+        notifications,
+        {
+            "dedupe_key": key,
+            "url": url,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt": now,
+        },
+    )

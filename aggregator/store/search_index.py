@@ -1,0 +1,212 @@
+"""The search index: its tables on each backend, and keeping it in step with `entries`.
+
+Why this design (both backends index the same tokens, from `aggregator.search.terms`):
+- SQLite FTS5's `trigram` tokenizer cannot match a query under three characters, and its
+  default `unicode61` treats a run of Chinese as a single token, so "高雄" would not find
+  "高雄市政府". PostgreSQL's `pg_trgm` needs three characters to use its index, and its
+  text-search parsers do not segment Chinese either.
+- So the index holds one token per CJK character (Latin words and numbers whole), and a
+  Chinese term is a phrase of consecutive characters: FTS5 `"高 雄"` over a `unicode61`
+  table, PostgreSQL `'高' <-> '雄'` over a GIN-indexed tsvector. One- and two-character
+  queries match exactly, and both engines rank (bm25, ts_rank) with the title weighted.
+- On PostgreSQL the tsvector is built here as a literal (lexemes with positions, title
+  weight A) rather than by `to_tsvector`, whose parser and locale would split and drop
+  characters differently from SQLite; the same goes for the tsquery in `sql.py`.
+- Rows are keyed by a sort key that orders them newest first, `published` seconds then the
+  entry id (`sort_key`). FTS5 walks its index in rowid order, so "newest matches first"
+  stops after one page instead of sorting every match of a common character; PostgreSQL
+  gets the same from a btree on the key.
+
+SQLite: `entry_search`, an FTS5 table (title, body) whose rowid is the sort key, and
+`entry_search_keys` (entry id → the sort key its row has now), so that an entry whose date
+moved can find its old row. PostgreSQL: `entry_search` (entry id, sort key, tsvector).
+`reindex_entries` is the only writer: call it in the transaction that changed entries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    cast,
+    delete,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+from aggregator.search.terms import token_texts
+from aggregator.store.schema import entries
+
+_ID_BITS = 31
+ENTRY_ID_MASK = (1 << _ID_BITS) - 1
+_LATEST_SECOND = (1 << 32) - 1  # sort keys stay below 2**63
+# PostgreSQL keeps positions up to 16383: longer texts are cut on both backends, so that
+# both find the same entries. It also keeps at most 256 positions per lexeme, so in a text
+# where one character occurs more often, PostgreSQL misses phrases at its later occurrences.
+MAX_TITLE_TOKENS = 500
+MAX_BODY_TOKENS = 15_000
+_MAX_POSITIONS_PER_LEXEME = 256
+_BATCH = 500
+
+FTS_TABLE = "entry_search"
+search_metadata = MetaData()
+# SQLite: which FTS5 row holds each entry.
+entry_search_keys = Table(
+    "entry_search_keys",
+    search_metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("sort_key", BigInteger, nullable=False),
+)
+# PostgreSQL: the index itself.
+entry_search = Table(
+    FTS_TABLE,
+    search_metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("sort_key", BigInteger, nullable=False),
+    Column("document", TSVECTOR, nullable=False),
+)
+
+
+def sort_key_at(moment: datetime, entry_id: int = 0) -> int:
+    """The sort key of an entry published at `moment`; with the default id, the lowest key
+    of that second (for since/until bounds)."""
+    if not 0 <= entry_id <= ENTRY_ID_MASK:
+        raise ValueError(f"entry id {entry_id} does not fit the search index's sort key")
+    second = int(moment.astimezone(UTC).timestamp())
+    return (min(max(second, 0), _LATEST_SECOND) << _ID_BITS) | entry_id
+
+
+def entry_id_of(sort_key: int) -> int:
+    return sort_key & ENTRY_ID_MASK
+
+
+def reindex_entries(connection: Connection, entry_ids: Iterable[int]) -> None:
+    """Make the index agree with `entries` for these ids: index their current title,
+    content and date; drop the rows of ids that are no longer in `entries`."""
+    ids = sorted(set(entry_ids))
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        rows = connection.execute(
+            select(entries.c.id, entries.c.title, entries.c.content, entries.c.published).where(
+                entries.c.id.in_(chunk)
+            )
+        ).all()
+        documents = [
+            (row.id, sort_key_at(row.published, row.id), row.title, html_text(row.content))
+            for row in rows
+        ]
+        if connection.dialect.name == "sqlite":
+            _replace_sqlite_rows(connection, chunk, documents)
+        else:
+            _replace_postgresql_rows(connection, chunk, documents)
+
+
+_Document = tuple[int, int, str, str]  # entry id, sort key, title, body text
+
+
+def _replace_sqlite_rows(
+    connection: Connection, entry_ids: Sequence[int], documents: Sequence[_Document]
+) -> None:
+    old_keys = connection.scalars(
+        select(entry_search_keys.c.sort_key).where(entry_search_keys.c.entry_id.in_(entry_ids))
+    ).all()
+    if old_keys:
+        connection.execute(
+            text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :key"),
+            [{"key": key} for key in old_keys],
+        )
+        connection.execute(
+            delete(entry_search_keys).where(entry_search_keys.c.entry_id.in_(entry_ids))
+        )
+    if documents:
+        connection.execute(
+            text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:key, :title, :body)"),
+            [
+                {
+                    "key": key,
+                    "title": " ".join(token_texts(title)[:MAX_TITLE_TOKENS]),
+                    "body": " ".join(token_texts(body)[:MAX_BODY_TOKENS]),
+                }
+                for _, key, title, body in documents
+            ],
+        )
+        connection.execute(
+            insert(entry_search_keys),
+            [{"entry_id": entry_id, "sort_key": key} for entry_id, key, _, _ in documents],
+        )
+
+
+def _replace_postgresql_rows(
+    connection: Connection, entry_ids: Sequence[int], documents: Sequence[_Document]
+) -> None:
+    connection.execute(delete(entry_search).where(entry_search.c.entry_id.in_(entry_ids)))
+    if documents:
+        connection.execute(
+            insert(entry_search).values(document=cast(text(":literal"), TSVECTOR)),
+            [
+                {"entry_id": entry_id, "sort_key": key, "literal": tsvector_literal(title, body)}
+                for entry_id, key, title, body in documents
+            ],
+        )
+
+
+def tsvector_literal(title: str, body: str) -> str:
+    """A tsvector in PostgreSQL's input syntax: title tokens weighted A, then the body.
+
+    The body starts two positions after the title, so no phrase spans the two.
+    """
+    positions: dict[str, list[str]] = defaultdict(list)
+    title_tokens = token_texts(title)[:MAX_TITLE_TOKENS]
+    for position, token in enumerate(title_tokens, start=1):
+        positions[token].append(f"{position}A")
+    offset = len(title_tokens) + 2
+    for position, token in enumerate(token_texts(body)[:MAX_BODY_TOKENS], start=offset):
+        positions[token].append(str(position))
+    return " ".join(
+        f"{_quoted_lexeme(token)}:{','.join(places[:_MAX_POSITIONS_PER_LEXEME])}"
+        for token, places in positions.items()
+    )
+
+
+def _quoted_lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text a reader sees in sanitised HTML; a tag separates words."""
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return "".join(collector.parts)
+
+
+def is_search_index_table(name: str) -> bool:
+    """Whether a table is part of the search index (FTS5 adds shadow tables entry_search_*),
+    for comparisons of the database with `aggregator.store.schema.metadata`."""
+    return name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_")
