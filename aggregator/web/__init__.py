@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 from flask import Flask
@@ -27,9 +27,6 @@ from aggregator.web import (
 from aggregator.web.fastpath import FastPath
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
-# Templates sit at the top of the repository, beside the package, not inside it.
-TEMPLATE_FOLDER = Path(__file__).resolve().parents[2] / "templates"
-
 DEFAULT_SETTINGS: Mapping[str, str | None] = {
     "DATABASE_URL": "sqlite:///aggregator.db",
     "AGGREGATOR_CONFIG": "feeds.yaml",
@@ -43,7 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     The scheduler never starts here: the web app only reads the store.
     """
     settings = _settings(config)
-    app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER))
+    # Templates and static files are package data, wherever the package is installed.
+    app = Flask(
+        __name__,
+        template_folder=str(files("aggregator.templates")),
+        static_folder=str(files("aggregator.web") / "static"),
+    )
     app.config.update(settings)
     # Chinese as UTF-8 in JSON, not \u escapes: a third of the size, and readable.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
