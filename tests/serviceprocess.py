@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -38,6 +39,15 @@ def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def api_entry_titles(base_url: str) -> list[str]:
+    """The titles `/api/entries` lists, newest first; none while the service does not answer."""
+    try:
+        status, body = get(base_url + "/api/entries", timeout=5)
+    except OSError:
+        return []
+    return [entry["title"] for entry in json.loads(body)["entries"]] if status == 200 else []
 
 
 class ServiceProcess(ClosesOnExit):

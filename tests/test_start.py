@@ -3,7 +3,6 @@ reads, with `--config` and `--db` winning over it, and `run` polls and serves on
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from aggregator.store import Store
 from aggregator.store.schema import sources
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.newsfarm import aggregator_command, city_feed, one_source_config, wait_until
-from tests.serviceprocess import ServiceProcess, free_port, get
+from tests.serviceprocess import ServiceProcess, api_entry_titles, free_port, get
 
 SECRET = "correct horse battery staple"
 
@@ -108,18 +107,14 @@ def test_run_polls_and_serves_through_one_pool_of_connections(
     event.listen(Engine, "engine_connect", connected)
     try:
         service.start()
-        assert wait_until(lambda: served_titles(port) == ["第一則"], timeout=60)
+        served = wait_until(
+            lambda: api_entry_titles(f"http://127.0.0.1:{port}") == ["第一則"], timeout=60
+        )
     finally:
         stop.set()
         service.join(60)
         event.remove(Engine, "engine_connect", connected)
 
+    assert served
     assert len(pools) == 1
 
-
-def served_titles(port: int) -> list[str]:
-    try:
-        status, body = get(f"http://127.0.0.1:{port}/api/entries", timeout=5)
-    except OSError:
-        return []  # not listening yet
-    return [entry["title"] for entry in json.loads(body)["entries"]] if status == 200 else []
