@@ -10,10 +10,12 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from aggregator.config.environment import Environment, InvalidEnvironment, read_environment
 from aggregator.config.load import ConfigError, load_config
 from aggregator.config.opml_import import OpmlImportError
 from aggregator.fetch.fetcher import Fetcher
@@ -23,8 +25,10 @@ from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
 from aggregator.store.migrate import is_current, upgrade
 
-DEFAULT_DB = "sqlite:///aggregator.db"
-DEFAULT_CONFIG = "feeds.yaml"
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from aggregator.schedule.worker import Worker
 
 
 class CommandFailed(Exception):
@@ -40,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The contract's format: one `FILE:LINE: reason` per problem, nothing around it.
         print("\n".join(map(str, error.problems)), file=sys.stderr)
         return 1
-    except (CommandFailed, StoreUnavailable, OpmlImportError) as error:
+    except (CommandFailed, InvalidEnvironment, StoreUnavailable, OpmlImportError) as error:
         print(f"aggregator: {error}", file=sys.stderr)
         return 1
 
@@ -51,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--db", help="database URL (default: $DATABASE_URL, ./aggregator.db)")
     serving = argparse.ArgumentParser(add_help=False)
     serving.add_argument("--host", default="127.0.0.1")
-    serving.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serving.add_argument("--port", type=int, help="default: $PORT, 8000")
 
     parser = argparse.ArgumentParser(prog="aggregator", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -93,11 +97,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def config_path(args: argparse.Namespace) -> str:
-    return str(args.config or os.environ.get("AGGREGATOR_CONFIG") or DEFAULT_CONFIG)
+    return str(args.config or read_environment().config_path)
 
 
 def database_url(args: argparse.Namespace) -> str:
-    return str(args.db or os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    return str(args.db or read_environment().database_url)
+
+
+def listen_port(args: argparse.Namespace) -> int:
+    return int(read_environment().port if args.port is None else args.port)
 
 
 def ready_store(url: str) -> Store:
@@ -110,6 +118,16 @@ def ready_store(url: str) -> Store:
     store = open_store(url)
     store.ping()
     return store
+
+
+@contextmanager
+def store_at(url: str) -> Iterator[Store]:
+    """The ready store at `url` for the length of the block."""
+    store = ready_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def make_poller(config: Config, store: Store) -> Poller:
@@ -183,12 +201,12 @@ class Progress:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from aggregator.schedule.worker import Worker, WorkerAlreadyRunning
+    from aggregator.schedule.worker import WorkerAlreadyRunning
 
     stop = _stop_on_signals()  # first: a deployment may stop a worker that is still starting
     config = load_config(config_path(args))
     store = ready_store(database_url(args))
-    worker = Worker(config, store, make_poller(config, store), lease=_worker_lease())
+    worker = make_worker(config, store, read_environment())
     try:
         worker.run_until(stop)
     except WorkerAlreadyRunning as error:
@@ -196,73 +214,75 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker_lease() -> timedelta:
-    """$AGGREGATOR_LEASE_SECONDS: how long a claimed source stays a worker's before another
-    may take it (default 5 minutes; longer than a batch of polls can take)."""
-    from aggregator.schedule.worker import LEASE
+def make_worker(config: Config, store: Store, environment: Environment) -> Worker:
+    from aggregator.schedule.worker import LEASE, Worker
 
-    text = os.environ.get("AGGREGATOR_LEASE_SECONDS")
-    if not text:
-        return LEASE
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise CommandFailed(
-            f"AGGREGATOR_LEASE_SECONDS={text!r} is not a number of seconds"
-        ) from None
-    if seconds <= 0:
-        raise CommandFailed(f"AGGREGATOR_LEASE_SECONDS={text!r} must be more than 0")
-    return timedelta(seconds=seconds)
+    poller = make_poller(config, store)
+    return Worker(config, store, poller, lease=environment.lease or LEASE)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
     from aggregator.web import create_app
 
-    app = create_app({"DATABASE_URL": database_url(args), "AGGREGATOR_CONFIG": config_path(args)})
-    app.run(host=args.host, port=args.port)
+    stop = _stop_on_signals()
+    config = load_config(config_path(args))
+    with store_at(database_url(args)) as store:
+        serve(create_app(config=config, store=store), args.host, listen_port(args), stop)
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return serve_and_poll(config_path(args), database_url(args), args.host, args.port)
+    stop = _stop_on_signals()
+    config = load_config(config_path(args))
+    with store_at(database_url(args)) as store:
+        serve_and_poll(config, store, args.host, listen_port(args), stop)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.demo import DemoFeeds
 
+    stop = _stop_on_signals()
     with DemoFeeds() as demo:
         db = args.db or f"sqlite:///{Path(demo.directory) / 'demo.db'}"
         print(f"demo: sample feeds at {demo.base_url}, store {db}", file=sys.stderr)
-        return serve_and_poll(demo.config_path, db, args.host, args.port)
+        config = load_config(demo.config_path)
+        with store_at(db) as store:
+            serve_and_poll(config, store, args.host, listen_port(args), stop)
+    return 0
 
 
-def serve_and_poll(config_file: str, db: str, host: str, port: int) -> int:
-    """The embedded default: the worker's scheduler in the background, the web app
-    in the foreground, both stopped by SIGINT/SIGTERM."""
-    from werkzeug.serving import make_server
-
-    from aggregator.schedule.worker import Worker
+def serve_and_poll(
+    config: Config, store: Store, host: str, port: int, stop: threading.Event
+) -> None:
+    """The embedded default: the worker's scheduler in the background and the web app in
+    the foreground, on one store, until `stop` is set."""
     from aggregator.web import create_app
 
-    config = load_config(config_file)
-    store = ready_store(db)
-    worker = Worker(config, store, make_poller(config, store))
-    app = create_app({"DATABASE_URL": db, "AGGREGATOR_CONFIG": config_file})
+    worker = make_worker(config, store, read_environment())
+    app = create_app(config=config, store=store)
+    worker.start()
+    try:
+        serve(app, host, port, stop)
+    finally:
+        worker.stop()
+
+
+def serve(app: Flask, host: str, port: int, stop: threading.Event) -> None:
+    """Serve `app` on host:port (0: any free port) with the development server until
+    `stop` is set; the first line on stderr says where."""
+    from werkzeug.serving import make_server
+
     server = make_server(host, port, app, threaded=True)
-    stop = _stop_on_signals()
 
     def shut_down_on_stop() -> None:
         stop.wait()
         server.shutdown()
 
     threading.Thread(target=shut_down_on_stop, daemon=True).start()
-    worker.start()
-    print(f"serving on http://{host}:{server.port}/", file=sys.stderr)
-    try:
-        server.serve_forever()
-    finally:
-        worker.stop()
-    return 0
+    print(f"serving on http://{host}:{server.port}/", file=sys.stderr, flush=True)
+    server.serve_forever()
+    server.server_close()
 
 
 def cmd_opml_export(args: argparse.Namespace) -> int:
@@ -331,13 +351,11 @@ def cmd_merge_force(args: argparse.Namespace) -> int:
 @contextmanager
 def _staff_store(args: argparse.Namespace) -> Iterator[Store]:
     """The store for one staff action; a refused action is the command failing, in words."""
-    store = ready_store(database_url(args))
-    try:
-        yield store
-    except StoreError as error:
-        raise CommandFailed(str(error)) from error
-    finally:
-        store.close()
+    with store_at(database_url(args)) as store:
+        try:
+            yield store
+        except StoreError as error:
+            raise CommandFailed(str(error)) from error
 
 
 def _cli_actor() -> str:

@@ -34,7 +34,7 @@ from aggregator.models import (
     WriteCounts,
 )
 from aggregator.search.query import SearchQuery
-from aggregator.store import read, retention, sources, staff
+from aggregator.store import migrate, read, retention, sources, staff
 from aggregator.store.engine import Database, make_engine
 from aggregator.store.errors import StoreError, StoreUnavailable
 from aggregator.store.read import decode_cursor, encode_cursor
@@ -86,6 +86,12 @@ class Store:
     def ping(self) -> None:
         with self._db.reading() as connection:
             connection.execute(select(1))
+
+    def schema_is_current(self) -> bool:
+        """Whether every migration of this code is applied (and none unknown to it);
+        raises StoreUnavailable, as `ping` does, when the database does not answer."""
+        with self._db.reading() as connection:
+            return migrate.schema_is_current(connection)
 
     def close(self) -> None:
         self._db.dispose()

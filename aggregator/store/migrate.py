@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from alembic import command
 from alembic.config import Config
@@ -15,7 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from aggregator.store import StoreUnavailable, make_engine
+from aggregator.store.engine import make_engine
+from aggregator.store.errors import StoreUnavailable
 
 SCRIPT_LOCATION = "aggregator.store:migrations"
 
@@ -37,10 +39,19 @@ def upgrade(url: str) -> None:
 
 def is_current(url: str) -> bool:
     """Whether the database at `url` has every migration applied."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     with _connected(url) as connection:
-        applied = set(MigrationContext.configure(connection).get_current_heads())
-    return applied == heads
+        return schema_is_current(connection)
+
+
+def schema_is_current(connection: Connection) -> bool:
+    """Whether the database on `connection` has exactly the migrations this code has."""
+    applied = frozenset(MigrationContext.configure(connection).get_current_heads())
+    return applied == _code_heads()
+
+
+@cache  # the scripts do not change while the process runs; reading them takes milliseconds
+def _code_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 @contextmanager

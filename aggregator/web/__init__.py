@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from importlib.resources import files
 from typing import Any
 
 from flask import Flask
 
+from aggregator.config.environment import read_environment
 from aggregator.config.load import load_config
-from aggregator.store import open_store
+from aggregator.models import Config
+from aggregator.store import Store, open_store
 from aggregator.web import (
     api,
     errors,
@@ -27,32 +30,38 @@ from aggregator.web import (
 from aggregator.web.fastpath import FastPath
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
-# Templates sit at the top of the repository, beside the package, not inside it.
-TEMPLATE_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 
-DEFAULT_SETTINGS: Mapping[str, str | None] = {
-    "DATABASE_URL": "sqlite:///aggregator.db",
-    "AGGREGATOR_CONFIG": "feeds.yaml",
-    "AGGREGATOR_STAFF_SECRET": None,
-}
+def create_app(
+    settings: Mapping[str, Any] | None = None,
+    *,
+    config: Config | None = None,
+    store: Store | None = None,
+) -> Flask:
+    """Build the web app from the environment every entry point reads (DATABASE_URL,
+    AGGREGATOR_CONFIG, AGGREGATOR_ALLOW_PRIVATE, AGGREGATOR_STAFF_SECRET), or from
+    `settings` in its place (tests, which may also freeze the pages' CLOCK).
 
-
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the web app. Settings come from `config` when given (tests), else the environment.
-
-    The scheduler never starts here: the web app only reads the store.
+    `config` and `store` are ones the caller has already opened, used instead of loading
+    AGGREGATOR_CONFIG and opening DATABASE_URL: `aggregator run` serves from the store its
+    worker writes, one store per process. The scheduler never starts here.
     """
-    settings = _settings(config)
-    app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER))
-    app.config.update(settings)
+    environ = os.environ if settings is None else _texts(settings)
+    environment = read_environment(environ)
+    # Templates and static files are package data, wherever the package is installed.
+    app = Flask(
+        __name__,
+        template_folder=str(files("aggregator.templates")),
+        static_folder=str(files("aggregator.web") / "static"),
+    )
+    app.config["AGGREGATOR_STAFF_SECRET"] = environment.staff_secret
     # Chinese as UTF-8 in JSON, not \u escapes: a third of the size, and readable.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    clock: Callable[[], datetime] = (settings or {}).get("CLOCK", utc_now)
     app.extensions[EXTENSION_KEY] = AppState(
-        config=load_config(settings["AGGREGATOR_CONFIG"]),
-        store=open_store(settings["DATABASE_URL"]),
-        staff_secret=settings["AGGREGATOR_STAFF_SECRET"] or None,
-        # Only a `config` mapping can set CLOCK (tests); the environment cannot.
-        clock=settings.get("CLOCK", utc_now),
+        config=config or load_config(environment.config_path, environ=environ),
+        store=store or open_store(environment.database_url),
+        staff_secret=environment.staff_secret,
+        clock=clock,
     )
     security.init_app(app)
     staff_entries.init_app(app)  # staff sign-in and the entry pages' merge actions
@@ -65,7 +74,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    if config is not None:
-        return {**DEFAULT_SETTINGS, **config}
-    return {name: os.environ.get(name, default) for name, default in DEFAULT_SETTINGS.items()}
+def _texts(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The settings that stand for environment variables (CLOCK and unset ones are not)."""
+    return {name: value for name, value in settings.items() if isinstance(value, str)}

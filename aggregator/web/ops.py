@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
+from jinja2 import TemplateError
 
 from aggregator.config.opml_export import export_opml
 from aggregator.store import StoreUnavailable
@@ -13,15 +14,48 @@ from aggregator.web.state import current_state
 bp = Blueprint("ops", __name__)
 log = logging.getLogger(__name__)
 
+# Every template a page renders (the rest are included by these): an install that lacks
+# one would answer that page with a 500 while the health check said ok.
+PAGE_TEMPLATES = (
+    "reader.html",
+    "embed.html",
+    "sources.html",
+    "error.html",
+    "staff/entry.html",
+    "staff/sign_in.html",
+)
+
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    try:
-        current_state().store.ping()
-    except StoreUnavailable as error:
-        log.warning("health check failed: %s", error)
-        return Response("store unavailable", status=503, mimetype="text/plain")
+    """200 "ok" when the store answers, its schema is this code's and the templates load;
+    else 503 with every reason, one a line."""
+    problems = [*_store_problems(), *_template_problems()]
+    if problems:
+        return Response("\n".join(problems), status=503, mimetype="text/plain")
     return Response("ok", mimetype="text/plain")
+
+
+def _store_problems() -> list[str]:
+    try:
+        current = current_state().store.schema_is_current()
+    except StoreUnavailable as error:
+        # The details name the database's host: for the log, not for the public answer.
+        log.warning("health check failed: %s", error)
+        return ["store unavailable"]
+    if not current:
+        return ["database schema is not current: run `aggregator db upgrade`"]
+    return []
+
+
+def _template_problems() -> list[str]:
+    problems = []
+    for name in PAGE_TEMPLATES:
+        try:
+            current_app.jinja_env.get_template(name)
+        except TemplateError as error:
+            problems.append(f"template {name} cannot be loaded: {error.message or error}")
+    return problems
 
 
 @bp.get("/opml")
