@@ -308,3 +308,22 @@ def test_the_cache_keeps_at_most_its_bound_of_bytes(
 
     # limit=10 was the least recently used when limit=30 came: asked again, it is made again.
     assert flask_calls.count == 4
+
+
+def test_requests_made_once_do_not_push_out_an_answer_asked_for_again(
+    app: Flask, client: FlaskClient, flask_calls: FlaskCalls
+) -> None:
+    polled = "/feeds/kaohsiung.json?limit=10"
+    one_offs = [f"/feeds/all.json?limit={limit}" for limit in range(10, 16)]
+    largest = max(len(client.get(path).data) for path in [polled, *one_offs])
+    # Room for four answers: fewer than the one-off requests.
+    responsecache.install(app, max_bytes=4 * (largest + 2048))
+    client.get(polled)
+    client.get(polled)
+    flask_calls.count = 0
+
+    for path in one_offs:
+        client.get(path)
+    client.get(polled)
+
+    assert flask_calls.count == len(one_offs)

@@ -47,6 +47,8 @@ VERSION_CHECK_SECONDS = 1.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 # What an answer costs beyond its body and headers (key, bookkeeping), roughly.
 _ANSWER_OVERHEAD_BYTES = 512
+# The part of the bytes that answers asked for more than once may hold (see `_Answers`).
+_PROTECTED_SHARE = 0.8
 _GZIP_LEVEL = 6
 _STORE_CACHED = "_aggregator_store_cached"
 # Headers a 304 leaves out: it describes the representation without carrying it.
@@ -143,8 +145,8 @@ class _VersionReading:
 
 
 class ResponseCache:
-    """WSGI middleware in front of Flask; answers kept least recently used first out, within
-    `max_bytes`. Concurrent misses for one answer wait for a single call into Flask."""
+    """WSGI middleware in front of Flask, keeping at most `max_bytes` of answers.
+    Concurrent misses for one answer wait for a single call into Flask."""
 
     def __init__(
         self,
@@ -155,11 +157,9 @@ class ResponseCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.flask = flask  # Flask's own handling, behind the cache
-        self.max_bytes = max_bytes
         self._app = app
         self._clock = clock
-        self._answers: OrderedDict[Key, _Answer] = OrderedDict()
-        self._bytes = 0
+        self._answers = _Answers(max_bytes)
         self._fill_locks: dict[Key, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the fields above and _version
         self._version: _VersionReading | None = None
@@ -202,10 +202,7 @@ class ResponseCache:
     def _lookup(self, key: Key, version: int) -> _Answer | None:
         with self._lock:
             answer = self._answers.get(key)
-            if answer is None or answer.store_version != version:
-                return None
-            self._answers.move_to_end(key)
-            return answer
+            return answer if answer is not None and answer.store_version == version else None
 
     def _is_store_cached(self, environ: WSGIEnvironment) -> bool:
         try:
@@ -228,7 +225,8 @@ class ResponseCache:
                 unconditional = {k: v for k, v in environ.items() if k not in _CONDITIONAL}
                 answer = _call(self.flask, unconditional, version)
                 if answer.cacheable:
-                    self._keep(key, answer)
+                    with self._lock:
+                        self._answers.put(key, answer)
                 return answer
             finally:
                 with self._lock:
@@ -241,18 +239,72 @@ class ResponseCache:
         with self._lock:
             return self._fill_locks.setdefault(key, threading.Lock())
 
-    def _keep(self, key: Key, answer: _Answer) -> None:
+
+class _Segment:
+    """Answers in least recently used order, and the bytes they hold."""
+
+    def __init__(self) -> None:
+        self.answers: OrderedDict[Key, _Answer] = OrderedDict()
+        self.bytes = 0
+
+    def add(self, key: Key, answer: _Answer) -> None:
+        self.answers[key] = answer
+        self.bytes += answer.size
+
+    def pop(self, key: Key) -> _Answer | None:
+        answer = self.answers.pop(key, None)
+        if answer is not None:
+            self.bytes -= answer.size
+        return answer
+
+    def pop_oldest(self) -> tuple[Key, _Answer]:
+        key, answer = self.answers.popitem(last=False)
+        self.bytes -= answer.size
+        return key, answer
+
+
+class _Answers:
+    """The kept answers, within `max_bytes`, in two segments. A new answer starts on
+    probation; asked for again, it is protected. Requests made once (made-up searches, deep
+    pages, crawlers) push out one another before any protected answer, such as the feeds
+    subscribers poll. Not thread-safe: the cache's lock guards it."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._probation = _Segment()
+        self._protected = _Segment()
+
+    def get(self, key: Key) -> _Answer | None:
+        answer = self._protected.pop(key)
+        if answer is None:
+            answer = self._probation.pop(key)
+        if answer is not None:
+            self._protect(key, answer)
+        return answer
+
+    def put(self, key: Key, answer: _Answer) -> None:
         if answer.size > self.max_bytes:
             return
-        with self._lock:
-            replaced = self._answers.pop(key, None)
-            if replaced is not None:
-                self._bytes -= replaced.size
-            self._answers[key] = answer
-            self._bytes += answer.size
-            while self._bytes > self.max_bytes:
-                _, evicted = self._answers.popitem(last=False)
-                self._bytes -= evicted.size
+        if self._protected.pop(key) is not None:  # a new version of an answer asked for again
+            self._protect(key, answer)
+            return
+        self._probation.pop(key)
+        self._probation.add(key, answer)
+        self._evict()
+
+    def _protect(self, key: Key, answer: _Answer) -> None:
+        self._protected.add(key, answer)
+        while (
+            self._protected.bytes > self.max_bytes * _PROTECTED_SHARE
+            and len(self._protected.answers) > 1
+        ):
+            self._probation.add(*self._protected.pop_oldest())
+        self._evict()
+
+    def _evict(self) -> None:
+        while self._probation.bytes + self._protected.bytes > self.max_bytes:
+            segment = self._probation if self._probation.answers else self._protected
+            segment.pop_oldest()
 
 
 def _call(flask: WSGIApplication, environ: WSGIEnvironment, version: int) -> _Answer:
