@@ -1,5 +1,5 @@
 """Scaling benchmark: polling throughput with 1, 2 and 4 workers on PostgreSQL (and one on
-SQLite for comparison), and web requests/s with 1, 2 and 4 gunicorn workers.
+SQLite for comparison), and web requests/s with 1, 2 and 4 web workers (the Procfile's server).
 
 Run by hand (not in CI); needs PostgreSQL and `wrk`:
 
@@ -13,8 +13,9 @@ across all workers, so with every source on one host the figures would measure p
 (4 sources in flight), not the workers; the default 50 hosts allow 100. Each run
 starts real `aggregator worker` processes on a fresh schema (or SQLite file) and reports
 sources/s over the first round, when every source is new: fetch, parse and write of every
-story. Then gunicorn serves the PostgreSQL store and wrk measures `/feeds/all.atom` and
-`/api/entries`. Everything it starts is on 127.0.0.1 and is stopped at the end.
+story. Then the Procfile's web server serves the PostgreSQL store and wrk measures
+`/feeds/all.atom` and `/api/entries`. Everything it starts is on 127.0.0.1 and is stopped
+at the end.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from aggregator.store import make_engine
 from aggregator.store.migrate import upgrade
 from aggregator.store.schema import sources
 from bench.feedhttp import Served, feed_server
-from bench.serve import GUNICORN, Target, free_port, measure, running, wait_until_up
+from bench.serve import Target, measure, running, wait_until_up
 from tests.feedbuilder import FeedItem, rss
 from tests.fixtures_db import postgres_schema
 from tests.newsfarm import distinct_text
+from tests.procfile import free_port, web_process
 
 POLL_TIMEOUT_S = 1800
 WEB_RUNS = 3
@@ -138,15 +140,14 @@ def polling_rate(config: Path, db_url: str, workers: int, count: int, log: Path)
 
 
 def web_rates(db_url: str, config: Path, directory: Path, duration: int) -> dict[int, list[float]]:
-    """Requests/s of /feeds/all.atom and /api/entries per number of gunicorn workers: the
+    """Requests/s of /feeds/all.atom and /api/entries per number of web workers: the
     median of WEB_RUNS wrk runs, after a one-second run that fills every worker's cache."""
     rates: dict[int, list[float]] = {}
     env = dict(os.environ, DATABASE_URL=db_url, AGGREGATOR_CONFIG=str(config))
     for workers in (1, 2, 4):
         port = free_port()
-        command = [str(GUNICORN), "--workers", str(workers), "--worker-class", "gthread",
-                   "--threads", "4", "--bind", f"127.0.0.1:{port}", "aggregator.web:create_app()"]
-        with running(command, env, directory / f"gunicorn{workers}.log"):
+        command, web_env = web_process(port, dict(env, WEB_CONCURRENCY=str(workers)))
+        with running(command, web_env, directory / f"web{workers}.log"):
             wait_until_up(f"http://127.0.0.1:{port}/healthz")
             rates[workers] = []
             for path in ("/feeds/all.atom", "/api/entries"):
@@ -184,10 +185,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"polling, PostgreSQL, {workers} worker(s): {rate:.1f} sources/s",
                       flush=True)
                 if workers == 4:
-                    for gunicorns, (feed, api) in web_rates(
+                    for web_workers, (feed, api) in web_rates(
                         db_url, config, directory, arguments.duration
                     ).items():
-                        print(f"web, {gunicorns} gunicorn worker(s): /feeds/all.atom "
+                        print(f"web, {web_workers} web worker(s): /feeds/all.atom "
                               f"{feed:.0f} req/s, /api/entries {api:.0f} req/s", flush=True)
 
 

@@ -1,4 +1,4 @@
-"""Serving benchmark: the web app under gunicorn against nginx serving the same Atom file.
+"""Serving benchmark: the web app under the Procfile's server against nginx on the same bytes.
 
 Run by hand (not in CI); needs `wrk` and `nginx` on the PATH:
 
@@ -6,9 +6,10 @@ Run by hand (not in CI); needs `wrk` and `nginx` on the PATH:
     python bench/serve.py --entries 20000 --runs 1 --duration 3
 
 It fills a SQLite store in a temporary directory with synthetic Traditional Chinese entries
-(through `apply_poll`, the store's bulk write path), starts gunicorn with the Procfile's
-settings and nginx with a configuration of its own, all on 127.0.0.1, measures each target
-with wrk, prints medians and the ratio to nginx, and stops everything it started.
+(through `apply_poll`, the store's bulk write path), runs the Procfile's `web` line as it
+stands (its default number of workers) and nginx with a configuration of its own, measures
+each target with wrk on 127.0.0.1, prints medians and each target's ratio to nginx serving
+the same bytes (a 304 to nginx's 304), and stops everything it started.
 
 Every target is a repeat request, so this measures what serving costs between store
 changes (answers replayed from the in-process caches); a first render after a change
@@ -21,7 +22,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,9 +41,9 @@ from aggregator.config.load import load_config
 from aggregator.models import Report
 from aggregator.store import Store, make_engine
 from aggregator.store.migrate import upgrade
+from tests.procfile import free_port, web_process
 from tests.storedata import T0, outcome, report
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 BATCH = 10_000
 CITIES = {
     "kaohsiung": ("高雄", "kcg-news", "kcg-info"),
@@ -75,13 +75,7 @@ class Target:
     name: str
     url: str
     headers: tuple[str, ...] = ()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    baseline: str | None = None  # the nginx target serving the same answer
 
 
 def write_config(directory: Path, port: int) -> Path:
@@ -162,18 +156,6 @@ def running(command: Sequence[str], env: dict[str, str], log: Path) -> Iterator[
                 process.wait()
 
 
-def gunicorn_command(port: int) -> list[str]:
-    # The Procfile's web process, bound to loopback.
-    return [
-        str(GUNICORN),
-        "--workers", "2",
-        "--worker-class", "gthread",
-        "--threads", "4",
-        "--bind", f"127.0.0.1:{port}",
-        "aggregator.web:create_app()",
-    ]  # fmt: skip
-
-
 def nginx_command(directory: Path, port: int, root: Path) -> list[str]:
     temp = directory / "nginx-temp"
     temp.mkdir()
@@ -250,14 +232,19 @@ def median_of(runs: Sequence[Measurement]) -> Measurement:
     )
 
 
-def print_table(results: dict[str, Measurement], baseline: str) -> None:
-    reference = results[baseline].requests_per_second
+def print_table(results: dict[str, Measurement], targets: Sequence[Target]) -> None:
     print(f"\n{'target':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs nginx':>10}")
-    for name, result in results.items():
-        ratio = result.requests_per_second / reference
+    for target in targets:
+        result = results.get(target.name)
+        if result is None:
+            continue
+        ratio = ""
+        if target.baseline is not None and target.baseline in results:
+            reference = results[target.baseline].requests_per_second
+            ratio = f"{result.requests_per_second / reference:.3f}"
         print(
-            f"{name:<28}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{ratio:>10.3f}"
+            f"{target.name:<28}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
+            f"{result.p99_ms:>10.2f}{ratio:>10}"
         )
 
 
@@ -271,20 +258,25 @@ def run(arguments: argparse.Namespace, directory: Path) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "AGGREGATOR_CONFIG": str(config_path)}
     static = directory / "static"
     static.mkdir()
-    with running(gunicorn_command(app_port), env, directory / "gunicorn.log"):
+    command, web_env = web_process(app_port, env)
+    with running(command, web_env, directory / "web.log"):
         wait_until_up(f"{app}/healthz")
         atom = urllib3.request("GET", f"{app}/feeds/all.atom")
         (static / "all.atom").write_bytes(atom.data)
         with running(nginx_command(directory, nginx_port, static), env, directory / "nginx.log"):
-            wait_until_up(f"http://127.0.0.1:{nginx_port}/all.atom")
+            nginx = f"http://127.0.0.1:{nginx_port}/all.atom"
+            wait_until_up(nginx)
+            nginx_etag = urllib3.request("GET", nginx).headers["ETag"]
             targets = [
-                Target("nginx static all.atom", f"http://127.0.0.1:{nginx_port}/all.atom"),
-                Target("/feeds/all.atom", f"{app}/feeds/all.atom"),
+                Target("nginx static all.atom", nginx),
+                Target("nginx static all.atom 304", nginx, (f"If-None-Match: {nginx_etag}",)),
+                Target("/feeds/all.atom", f"{app}/feeds/all.atom", (), "nginx static all.atom"),
                 Target("/feeds/kaohsiung.atom", f"{app}/feeds/kaohsiung.atom"),
                 Target(
                     "/feeds/all.atom 304",
                     f"{app}/feeds/all.atom",
                     (f"If-None-Match: {atom.headers['ETag']}",),
+                    "nginx static all.atom 304",
                 ),
                 Target("/api/entries", f"{app}/api/entries"),
                 Target("/ (reader view)", f"{app}/"),
@@ -305,7 +297,9 @@ def run(arguments: argparse.Namespace, directory: Path) -> None:
                 ]
                 results[target.name] = median_of(runs)
                 print(f"  measured {target.name}", flush=True)
-    print_table(results, baseline=targets[0].name)
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\nall.atom: {len(atom.data):,} bytes; load average after the runs: {load}")
+    print_table(results, targets)
 
 
 def main() -> None:

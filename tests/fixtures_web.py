@@ -1,7 +1,7 @@
 """Web fixtures: `app` is the app over the seeded store of `tests.webapp`, `client` its test
 client. A test module that needs another app or client defines its own fixture of that name.
 
-`manual_cache_clock` puts one of the app's caches on a clock the test moves by hand.
+`manual_cache_clock` puts the app's response cache on a clock the test moves by hand.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aggregator.store import Store
-from aggregator.web.feedcache import FeedCache
+from aggregator.web import responsecache
 from tests.webapp import seeded_app
 
 
@@ -37,9 +37,9 @@ class ManualClock:
         return self.now
 
 
-def manual_cache_clock(app: Flask, cache_key: str) -> ManualClock:
-    """Replace the app's cache under `cache_key` by one that checks the store version at
-    most once a second of the returned clock."""
+def manual_cache_clock(app: Flask) -> ManualClock:
+    """Replace the app's response cache by one that checks the store version at most once
+    a second of the returned clock."""
     clock = ManualClock()
-    app.extensions[cache_key] = FeedCache(version_check_seconds=1.0, clock=clock)
+    responsecache.install(app, clock=clock)
     return clock

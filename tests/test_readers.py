@@ -20,7 +20,7 @@ from aggregator.schedule.poll import Poller
 from aggregator.store import open_store
 from aggregator.store.migrate import upgrade
 from aggregator.web import create_app
-from aggregator.web.feedcache import VERSION_CHECK_SECONDS
+from aggregator.web.responsecache import VERSION_CHECK_SECONDS
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
 

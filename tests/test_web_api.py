@@ -98,6 +98,13 @@ def test_following_next_visits_every_entry_exactly_once(client: FlaskClient) -> 
     assert len(set(seen)) == ALL_ENTRIES
 
 
+def test_json_carries_chinese_as_utf8_not_escapes(client: FlaskClient) -> None:
+    response = client.get("/api/entries")
+
+    assert MERGED_TITLE.encode() in response.data
+    assert b"\\u" not in response.data
+
+
 def test_entries_filter_by_category(client: FlaskClient) -> None:
     body = get_json(client, "/api/entries?category=taipei")
     assert set(TAIPEI_TITLES) <= set(titles(body))

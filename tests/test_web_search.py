@@ -11,13 +11,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import feedparser
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from aggregator.search.query import MAX_QUERY_LENGTH
 from aggregator.store import Store
-from aggregator.web.feedcache import FeedCache
-from aggregator.web.feeds import SEARCH_CACHE_KEY
 from tests.storedata import outcome, report
 from tests.webapp import HOSTILE_TITLE, KAOHSIUNG_TITLES, MERGED_TITLE, TAIPEI_TITLES
 
@@ -52,12 +49,6 @@ def feed_titles(body: bytes) -> list[str]:
     parsed = feedparser.parse(body)
     assert not parsed.bozo, parsed.get("bozo_exception")
     return [entry.title for entry in parsed.entries]
-
-
-def search_cache(app: Flask) -> FeedCache:
-    cache = app.extensions[SEARCH_CACHE_KEY]
-    assert isinstance(cache, FeedCache)
-    return cache
 
 
 # --- the reader view -----------------------------------------------------------------
@@ -229,16 +220,6 @@ def test_the_feed_cache_tells_queries_apart(client: FlaskClient) -> None:
     assert typhoon == [TYPHOON_TITLE]
     assert harbour == [MERGED_TITLE]
     assert len(everything) > 2
-
-
-def test_queries_that_differ_only_in_spacing_are_one_cached_feed(
-    app: Flask, client: FlaskClient
-) -> None:
-    first = client.get(f"/feeds/all.atom?q={q('颱風 臺北')}")
-    second = client.get(f"/feeds/all.atom?q={q('  颱風   臺北 ')}")
-
-    assert first.data == second.data
-    assert search_cache(app).renders == 1
 
 
 # --- bad queries: a 400 with the reason, everywhere ----------------------------------

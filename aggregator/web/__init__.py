@@ -20,14 +20,13 @@ from aggregator.web import (
     feeds,
     metrics,
     ops,
-    pagecache,
     reader,
+    responsecache,
     security,
     staff,
     staff_entries,
     templating,
 )
-from aggregator.web.fastpath import FastPath
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
 
@@ -67,10 +66,9 @@ def create_app(
     staff_entries.init_app(app)  # staff sign-in and the entry pages' merge actions
     templating.init_app(app)
     errors.init_app(app)
-    pagecache.init_app(app)
     for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
-    app.wsgi_app = FastPath(app)  # type: ignore[method-assign]
+    responsecache.install(app)
     return app
 
 

@@ -13,7 +13,7 @@ from aggregator.parse.sanitize import sanitize_html
 from aggregator.web import params
 from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
 from aggregator.web.links import web_link
-from aggregator.web.pagecache import cached_page
+from aggregator.web.responsecache import store_cached
 from aggregator.web.state import current_state
 from aggregator.web.timefmt import rfc3339
 
@@ -24,7 +24,7 @@ MAX_LIMIT = 200
 
 
 @bp.get("/entries")
-@cached_page("application/json")
+@store_cached
 def entries() -> Response:
     state = current_state()
     page_size = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)

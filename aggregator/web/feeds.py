@@ -1,33 +1,28 @@
 """The merged output feeds: `/feeds/<category>.atom`, `.rss` and `.json`.
 
-Documents come from the in-process `FeedCache`; every response carries validators so that
+Repeats are answered by the response cache; every response carries validators so that
 readers polling every few minutes mostly get a 304, and a short public max-age so that a
 CDN in front can absorb bursts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, request
 
-from aggregator.models import EntryQuery
+from aggregator.models import EntryQuery, StoredEntry
 from aggregator.render import ALL_CATEGORIES, FORMATS, FeedFormat, FeedMeta, feed_meta
 from aggregator.render.common import feed_updated
 from aggregator.search.query import SearchQuery
-from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
 from aggregator.web import params
-from aggregator.web.feedcache import CachedFeed, FeedCache, RenderedFeed, respond
+from aggregator.web.responsecache import store_cached
 from aggregator.web.state import current_state
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
-CACHE_KEY = "aggregator.feed_cache"
-# Saved searches get a cache of their own: any visitor can make up new queries, and they
-# must not push the category feeds that every subscriber polls out of the cache.
-SEARCH_CACHE_KEY = "aggregator.search_feed_cache"
 SEARCH_TITLE = "{title} — 搜尋：{query}"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -35,21 +30,8 @@ MAX_AGE_SECONDS = 60
 _EXTENSIONS = ", ".join(FORMATS)
 
 
-@bp.record_once
-def _attach_cache(setup: BlueprintSetupState) -> None:
-    setup.app.extensions[CACHE_KEY] = FeedCache()
-    setup.app.extensions[SEARCH_CACHE_KEY] = FeedCache()
-
-
-def feed_cache(key: str = CACHE_KEY) -> FeedCache:
-    """The feed cache (`key`: or the saved searches' one) of the app handling the request."""
-    cache = current_app.extensions[key]
-    if not isinstance(cache, FeedCache):
-        raise RuntimeError("the feeds blueprint was not registered on this app")
-    return cache
-
-
 @bp.get(f"/<category>.<any({_EXTENSIONS}):extension>")
+@store_cached
 def feed(category: str, extension: str) -> Response:
     state = current_state()
     meta = feed_meta(state.config, category)
@@ -58,20 +40,17 @@ def feed(category: str, extension: str) -> Response:
     limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     fmt = FORMATS[extension]
     search = params.search_filter(request.args, state.config)
-    cache = feed_cache()
     if search is not None:
         meta = _search_meta(meta, search)
-        cache = feed_cache(SEARCH_CACHE_KEY)
-    # A saved search is keyed on its query as normalised (`search_filter` collapsed spacing).
-    document = cache.document(
-        (category, extension, limit, search.text if search else None),
-        state.store.version,
-        lambda: _render(state.store, meta, fmt, limit, search),
-    )
-    return _response(document, fmt)
+    category_filter = None if meta.category == ALL_CATEGORIES else meta.category
+    entries = params.matching_page(
+        state.store, EntryQuery(category=category_filter, limit=limit), search, "newest"
+    ).entries
+    return _response(meta, fmt, entries)
 
 
 @bp.get("/watch/<name>.atom")
+@store_cached
 def watch_feed(name: str) -> Response:
     """The entries that fired a watch, most recently matched first."""
     state = current_state()
@@ -84,24 +63,7 @@ def watch_feed(name: str) -> Response:
     watch_meta = replace(
         meta, category=f"watch/{name}", title=f"{name}: {watch.query}", description=watch.query
     )
-
-    def render() -> RenderedFeed:
-        entries = AlertStore(state.store).watch_entries(name, limit)
-        body = fmt.render(watch_meta, entries)
-        return RenderedFeed(body=body, last_modified=feed_updated(entries))
-
-    document = feed_cache().document(("watch", name, limit), state.store.version, render)
-    return _response(document, fmt)
-
-
-def _render(
-    store: Store, meta: FeedMeta, fmt: FeedFormat, limit: int, search: SearchQuery | None
-) -> RenderedFeed:
-    category = None if meta.category == ALL_CATEGORIES else meta.category
-    entries = params.matching_page(
-        store, EntryQuery(category=category, limit=limit), search, "newest"
-    ).entries
-    return RenderedFeed(body=fmt.render(meta, entries), last_modified=feed_updated(entries))
+    return _response(watch_meta, fmt, AlertStore(state.store).watch_entries(name, limit))
 
 
 def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:
@@ -111,8 +73,9 @@ def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:
     return replace(meta, title=title, description=title, websub_hub=None, search=search.text)
 
 
-def _response(document: CachedFeed, fmt: FeedFormat) -> Response:
-    response = respond(document, fmt.content_type)
+def _response(meta: FeedMeta, fmt: FeedFormat, entries: Sequence[StoredEntry]) -> Response:
+    response = Response(fmt.render(meta, entries), content_type=fmt.content_type)
+    response.last_modified = feed_updated(entries)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE_SECONDS
     if fmt.media_type == "application/feed+json":

@@ -13,7 +13,7 @@ from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.store.search_index import html_text
 from aggregator.web import params
-from aggregator.web.pagecache import cached_page
+from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
 
@@ -25,7 +25,7 @@ EMBED_MAX_LIMIT = 50
 
 
 @bp.get("/")
-@cached_page("text/html; charset=utf-8")
+@store_cached
 def river() -> str:
     state = current_state()
     river = params.river_request(request.args, state.config, page_size=RIVER_PAGE_SIZE)
@@ -77,7 +77,7 @@ def embed_snippet(base_url: str, category: Category) -> str:
 
 @bp.get("/embed/<category>")
 @frameable
-@cached_page("text/html; charset=utf-8")
+@store_cached
 def embed(category: str) -> str:
     state = current_state()
     params.require_category(category, state.config)
