@@ -160,9 +160,12 @@ def installed_venv(wheel: Path, venv: Path) -> Path:
         for entry in dist.entry_points.select(group="console_scripts"):
             script = venv / "bin" / entry.name
             if not script.exists():
+                # As pip writes it: `from module import name` imports a submodule too
+                # (granian's entry point is `granian:cli.entrypoint`).
+                module, _, call = entry.value.partition(":")
                 script.write_text(
-                    f"#!{python}\nimport sys\nfrom pkgutil import resolve_name\n"
-                    f"sys.exit(resolve_name({entry.value!r})())\n"
+                    f"#!{python}\nimport sys\nfrom {module} import {call.split('.')[0]}\n"
+                    f"sys.exit({call}())\n"
                 )
                 script.chmod(0o755)
     return venv
