@@ -307,6 +307,19 @@ def test_the_migration_indexes_entries_stored_before_it(db_url: str) -> None:
     assert found == ["before-search"]
 
 
+# --- what is indexed: a report's clean text ------------------------------------------
+
+
+def test_a_related_news_headline_does_not_make_its_story_match(
+    store: Store, search: Searcher
+) -> None:
+    content = "<p>市府公告元旦交通管制措施。</p><h3>相關新聞</h3><ul><li>颱風逼近</li></ul>"
+    store.apply_poll(outcome("tpe", [report("tpe", "with-related", content=content)]))
+
+    assert "with-related" not in search.find_set("颱風")
+    assert "with-related" in search.find_set("交通管制")
+
+
 # --- highlighting ---------------------------------------------------------------------
 
 

@@ -167,6 +167,7 @@ def _entry(
         ("仁武", "仁", "<p>武</p>", False),  # a phrase never spans title and body
         ("颱風 source:cna", "颱風來襲", "", False),
         ("颱風 category:kaohsiung", "颱風來襲", "", True),
+        ("颱風", "市府公告", "<p>交通管制。</p><p>相關新聞</p><p>颱風來襲</p>", False),
     ],
 )
 def test_watch_queries_match_as_search_does(
