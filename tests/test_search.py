@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine, insert, select
+from alembic import command
+from sqlalchemy import Engine, insert, select, text
 
 from aggregator.search.highlight import highlight
 from aggregator.search.query import QueryError, parse_query
-from aggregator.store import Store, make_engine
+from aggregator.store import Store, make_engine, open_store
 from aggregator.store import search_sql as sql
 from aggregator.store.migrate import upgrade
 from aggregator.store.schema import entries, entry_categories, reports
@@ -307,7 +308,7 @@ def test_the_migration_indexes_entries_stored_before_it(db_url: str) -> None:
     assert found == ["before-search"]
 
 
-# --- what is indexed: a report's clean text ------------------------------------------
+# --- what is indexed: every report's clean text --------------------------------------
 
 
 def test_a_related_news_headline_does_not_make_its_story_match(
@@ -318,6 +319,45 @@ def test_a_related_news_headline_does_not_make_its_story_match(
 
     assert "with-related" not in search.find_set("颱風")
     assert "with-related" in search.find_set("交通管制")
+
+
+def test_a_name_only_a_merged_rewrite_mentions_finds_the_story(
+    store: Store, search: Searcher
+) -> None:
+    link = "http://news.example/kcg/dengue"
+    first = report("kcg", "dengue", link=link, content="<p>市府宣布擴大登革熱防治。</p>")
+    rewrite = report(
+        "tpe", "dengue-rewrite", link=link, content="<p>衛生局長黃志中宣布擴大登革熱防治。</p>"
+    )
+    store.apply_poll(outcome("kcg", [first]))
+    store.apply_poll(outcome("tpe", [rewrite]))
+
+    (merged,) = search.page("登革熱").entry_ids  # one entry: the rewrite joined the story
+    assert search.page("黃志中").entry_ids == (merged,)
+
+
+def test_the_migration_to_the_clean_text_index_reindexes_stored_entries(db_url: str) -> None:
+    upgrade(db_url)
+    opened = open_store(db_url)
+    try:
+        opened.sync_sources([source("tpe")], DAY_ONE)
+        content = "<p>北市公告交通管制。</p><p>延伸閱讀</p><p>颱風來襲</p>"
+        opened.apply_poll(outcome("tpe", [report("tpe", "before", content=content)]))
+    finally:
+        opened.close()
+    with migrated_to(db_url, "0006", command.downgrade) as connection:
+        # An index of the old code's tokens: here, one that has nothing in it.
+        for table in ("entry_search", "entry_search_keys"):
+            if connection.dialect.name == "sqlite" or table == "entry_search":
+                connection.execute(text(f"DELETE FROM {table}"))
+    upgrade(db_url)
+
+    made = make_engine(db_url)
+    try:
+        found = Searcher(made)
+        assert (found.find_set("交通管制"), found.find_set("颱風")) == ({"before"}, set())
+    finally:
+        made.dispose()
 
 
 # --- highlighting ---------------------------------------------------------------------

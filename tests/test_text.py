@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator.text.markup import inline_text, markup_text
-from aggregator.text.story import story_text
+from aggregator.text.story import entry_text, story_text
 
 # --- HTML → text ---------------------------------------------------------------------
 
@@ -100,3 +100,12 @@ def test_a_contact_line_in_the_storys_last_paragraph_is_cut_there() -> None:
 def test_the_story_keeps_its_paragraphs_as_lines() -> None:
     assert story_text("<p>第一段。</p><p>第二段。</p>") == "第一段。\n第二段。"
 
+
+# --- an entry's text -----------------------------------------------------------------
+
+
+def test_an_entry_holds_every_reports_words_each_line_once() -> None:
+    shown = f"<p>{STORY}</p><p>相關新聞</p><p>颱風來襲</p>"
+    rewrite = f"<p>{STORY}</p><p>衛生局長黃志中呼籲市民清除積水。</p>"
+
+    assert entry_text([shown, rewrite]) == f"{STORY}\n衛生局長黃志中呼籲市民清除積水。"

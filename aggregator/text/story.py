@@ -16,6 +16,7 @@ learnt header and footer: `aggregator.dedupe.boilerplate`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from aggregator.text.markup import markup_text
 
@@ -71,3 +72,9 @@ def story_text(sanitised_html: str) -> str:
             break
     return "\n".join(stripped for line in kept if (stripped := line.strip()))
 
+
+def entry_text(report_htmls: Iterable[str]) -> str:
+    """The clean text of every report of an entry, each line once, in order: a name that
+    only a rewrite mentions is in it, a paragraph that every copy repeats only once."""
+    lines = (line for html in report_htmls for line in story_text(html).splitlines())
+    return "\n".join(dict.fromkeys(lines))
