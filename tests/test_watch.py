@@ -167,6 +167,8 @@ def _entry(
         ("仁武", "仁", "<p>武</p>", False),  # a phrase never spans title and body
         ("颱風 source:cna", "颱風來襲", "", False),
         ("颱風 category:kaohsiung", "颱風來襲", "", True),
+        ("颱", "臺北市公告", "", False),  # 颱 and 臺 are both 台 in Simplified, not variants
+        ("台北", "臺北市公告", "", True),
         ("颱風", "市府公告", "<p>交通管制。</p><p>相關新聞</p><p>颱風來襲</p>", False),
     ],
 )

@@ -5,8 +5,8 @@ by `aggregator.search.query.parse_query`, and an entry matches it exactly when t
 index would return the entry for that query: the same text (`text.story.entry_text` of the
 entry and its reports), the same tokens (`search.terms`), each term a phrase of consecutive
 tokens within the title or within the body (never across the two), with the same truncation
-as the index. Evaluated here, on the few entries a poll has just added, rather than as one
-SQL search per watch per poll.
+as the index. Evaluated here, on the few entries a poll has just
+added, rather than as one SQL search per watch per poll.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from aggregator.search.query import SearchQuery, Term, parse_query
 from aggregator.search.terms import token_texts
 from aggregator.store.search_index import MAX_BODY_TOKENS, MAX_TITLE_TOKENS
 from aggregator.text.story import entry_text
-
-# Separates tokens in the strings that phrase matching searches: tokens never contain it.
-_GAP = "\x1f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +53,15 @@ class WatchRule:
 
 
 class _Haystack:
-    """An entry's title and body tokens, joined so that a phrase is a substring search."""
+    """An entry's title tokens and body tokens, as the index holds them."""
 
     def __init__(self, entry: CandidateEntry) -> None:
         title = token_texts(entry.title)[:MAX_TITLE_TOKENS]
         body = token_texts(entry_text(entry.contents))[:MAX_BODY_TOKENS]
-        self._fields = tuple(_GAP + _GAP.join(tokens) + _GAP for tokens in (title, body))
+        self._fields = (title, body)
 
     def has(self, term: Term) -> bool:
-        needle = _GAP + _GAP.join(term.tokens) + _GAP
-        return any(needle in field for field in self._fields)
+        return any(next(term.starts(field), None) is not None for field in self._fields)
 
 
 def query_matches(query: SearchQuery, entry: CandidateEntry) -> bool:

@@ -1,10 +1,11 @@
-"""Rebuild the search index with the one text model: the clean text of every report.
+"""Rebuild the search index with the one text model: clean text of every report, true variants.
 
 The index now holds `aggregator.text.story.entry_text` of each entry and all its reports
-(no related-news lists, bylines or contact lines; a rewrite's words included). Rows indexed
-before hold the old text, so every entry is indexed again. No table changes. Like 0006, the
-index is derived data rebuilt by the function the store runs at run time: it must agree
-with the code that reads it.
+(no related-news lists, bylines or contact lines; a rewrite's words included) and folds only
+true variants, so 颱 and 臺 are different tokens. Rows indexed before hold the old tokens
+and would answer the new queries wrongly, so every entry is indexed again. No table
+changes. Like 0006, the index is derived data rebuilt by the function the store runs at run
+time: it must agree with the queries of the code that reads it.
 
 Revision ID: 0007
 Revises: 0006
@@ -38,5 +39,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # No table changed, and 0006's code can query this index as it is.
+    # No table changed. The old tokens (Traditional folded to Simplified) cannot be made
+    # here, by code that no longer has that fold: after a downgrade, the old code finds
+    # what both folds share (ASCII, variants, characters Simplified leaves as they are) and
+    # misses a Traditional character Simplified writes differently, until entries change.
     pass
