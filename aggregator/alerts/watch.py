@@ -5,8 +5,8 @@ by `aggregator.search.query.parse_query`, and an entry matches it exactly when t
 index would return the entry for that query: the same text (`text.story.entry_text` of the
 entry and its reports), the same tokens (`search.terms`), each term a phrase of consecutive
 tokens within the title or within the body (never across the two), with the same truncation
-as the index. Evaluated here, on the few entries a poll has just
-added, rather than as one SQL search per watch per poll.
+as the index. Evaluated here, on the few entries a poll has just added, rather than as one
+SQL search per watch per poll.
 """
 
 from __future__ import annotations

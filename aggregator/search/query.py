@@ -55,9 +55,11 @@ class Term:
 
     def starts(self, words: Sequence[str]) -> Iterator[int]:
         """Where in the index tokens `words` the term occurs."""
-        size = len(self.tokens)
+        size, leading = len(self.tokens), self.tokens[0]
         for first in range(len(words) - size + 1):
-            if all(words[first + i] in choices for i, choices in enumerate(self.tokens)):
+            if words[first] in leading and all(
+                words[first + i] in choices for i, choices in enumerate(self.tokens)
+            ):
                 yield first
 
 
