@@ -1,8 +1,8 @@
 """A report's clean text: its own words, without what a publisher puts around every story.
 
-`story_text` is what merging fingerprints, search indexes, watches match and nothing else
-reads text out of a report: so a headline in a 相關新聞 list, which merging already ignores,
-does not make its story a search hit either. Removed, line by line (lines are blocks, see
+`story_text` is the one way text is read out of a report: merging fingerprints it, search
+indexes it, watches match it. So a headline in a 相關新聞 list, which merging ignores, does
+not make its story a search hit either. Removed, line by line (lines are blocks, see
 `markup.py`):
 - a related-stories heading (相關新聞, 延伸閱讀, ...) and everything after it; an inline
   "延伸閱讀：" list from where it starts;
