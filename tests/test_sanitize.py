@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.parse.sanitize import html_to_text, sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
 
 HOSTILE = [
     pytest.param('<p>市府公告<script>alert("x")</script></p>', "alert", id="script"),
@@ -86,15 +86,6 @@ def test_relative_urls_are_resolved_against_the_base(relative: str, absolute: st
 
 def test_without_a_base_relative_urls_are_left_as_they_are() -> None:
     assert 'src="/images/a.jpg"' in sanitize_html('<img src="/images/a.jpg">')
-
-
-def test_html_to_text_strips_tags_unescapes_and_collapses_whitespace() -> None:
-    text = html_to_text("<p>高雄 &amp; 臺南</p>\n<p>颱風&nbsp;假\t公告</p><script>x()</script>")
-    assert text == "高雄 & 臺南 颱風 假 公告"
-
-
-def test_html_to_text_keeps_a_lone_less_than_sign() -> None:
-    assert html_to_text("溫度 < 10 度") == "溫度 < 10 度"
 
 
 def test_text_to_html_escapes_and_keeps_paragraphs() -> None:

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine, insert, select
+from alembic import command
+from sqlalchemy import Engine, insert, select, text
 
 from aggregator.search.highlight import highlight
 from aggregator.search.query import QueryError, parse_query
-from aggregator.store import Store, make_engine
+from aggregator.store import Store, make_engine, open_store
 from aggregator.store import search_sql as sql
 from aggregator.store.migrate import upgrade
 from aggregator.store.schema import entries, entry_categories, reports
@@ -94,7 +95,7 @@ def search(store: Store, engine: Engine) -> Searcher:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        pytest.param("颱風", {"typhoon-kaohsiung", "typhoon-simplified", "drill"}, id="two-chars"),
+        pytest.param("颱風", {"typhoon-kaohsiung", "drill"}, id="two-chars"),
         pytest.param(
             "高雄",
             {"typhoon-kaohsiung", "gtc-conference", "metro-kaohsiung", "metro-words-apart"},
@@ -123,11 +124,18 @@ def test_tai_and_its_variant_find_each_other(search: Searcher, query: str) -> No
 
 
 def test_a_simplified_query_finds_traditional_text(search: Searcher) -> None:
-    assert "typhoon-kaohsiung" in search.find_set("台风")
+    assert search.find_set("台风") == {"typhoon-kaohsiung", "typhoon-simplified", "drill"}
 
 
-def test_a_traditional_query_finds_simplified_text(search: Searcher) -> None:
-    assert "typhoon-simplified" in search.find_set("颱風")
+def test_a_traditional_character_does_not_find_another_that_simplified_writes_alike(
+    search: Searcher,
+) -> None:
+    # 颱 and 臺 are both 台 in Simplified; 台北 is 臺北, not a typhoon.
+    assert search.find_set("颱") == {"typhoon-kaohsiung", "drill"}
+
+
+def test_a_traditional_query_finds_simplified_only_characters(search: Searcher) -> None:
+    assert search.find_set("警報") == {"typhoon-simplified"}
 
 
 def test_full_width_letters_find_ascii_and_back(search: Searcher) -> None:
@@ -151,7 +159,7 @@ def test_or_finds_either(search: Searcher) -> None:
 
 
 def test_an_excluded_word_removes_its_entries(search: Searcher) -> None:
-    assert search.find_set("颱風 -演習") == {"typhoon-kaohsiung", "typhoon-simplified"}
+    assert search.find_set("台风 -演習") == {"typhoon-kaohsiung", "typhoon-simplified"}
 
 
 def test_an_excluded_phrase_removes_only_entries_with_the_phrase(search: Searcher) -> None:
@@ -170,7 +178,7 @@ def test_content_is_searched_as_well_as_titles(search: Searcher) -> None:
 
 
 def test_source_filter(search: Searcher) -> None:
-    assert search.find_set("颱風 source:xinhua") == {"typhoon-simplified"}
+    assert search.find_set("台风 source:xinhua") == {"typhoon-simplified"}
 
 
 def test_category_filter(search: Searcher) -> None:
@@ -178,8 +186,8 @@ def test_category_filter(search: Searcher) -> None:
 
 
 def test_since_keeps_entries_published_from_that_day(search: Searcher) -> None:
-    assert search.find_set("颱風 since:2025-03-02") == set()
-    assert search.find_set("颱風 since:2025-03-01") == {
+    assert search.find_set("台风 since:2025-03-02") == set()
+    assert search.find_set("台风 since:2025-03-01") == {
         "typhoon-kaohsiung",
         "typhoon-simplified",
         "drill",
@@ -187,12 +195,12 @@ def test_since_keeps_entries_published_from_that_day(search: Searcher) -> None:
 
 
 def test_until_keeps_entries_published_up_to_the_end_of_that_day(search: Searcher) -> None:
-    assert search.find_set("颱風 until:2025-02-28") == set()
-    assert len(search.find("颱風 until:2025-03-01")) == 3
+    assert search.find_set("台风 until:2025-02-28") == set()
+    assert len(search.find("台风 until:2025-03-01")) == 3
 
 
 def test_the_page_category_narrows_the_query(search: Searcher) -> None:
-    assert search.find_set("颱風", category="china") == {"typhoon-simplified"}
+    assert search.find_set("台风", category="china") == {"typhoon-simplified"}
 
 
 def test_the_page_source_narrows_the_query(search: Searcher) -> None:
@@ -204,7 +212,7 @@ def test_the_page_source_narrows_the_query(search: Searcher) -> None:
 
 
 def test_results_come_newest_first(search: Searcher) -> None:
-    assert search.find("颱風") == ["typhoon-kaohsiung", "typhoon-simplified", "drill"]
+    assert search.find("台风") == ["typhoon-kaohsiung", "typhoon-simplified", "drill"]
 
 
 def test_by_relevance_an_older_title_match_ranks_above_a_newer_body_match(
@@ -307,6 +315,58 @@ def test_the_migration_indexes_entries_stored_before_it(db_url: str) -> None:
     assert found == ["before-search"]
 
 
+# --- what is indexed: every report's clean text --------------------------------------
+
+
+def test_a_related_news_headline_does_not_make_its_story_match(
+    store: Store, search: Searcher
+) -> None:
+    content = "<p>市府公告元旦交通管制措施。</p><h3>相關新聞</h3><ul><li>颱風逼近</li></ul>"
+    store.apply_poll(outcome("tpe", [report("tpe", "with-related", content=content)]))
+
+    assert "with-related" not in search.find_set("颱風")
+    assert "with-related" in search.find_set("交通管制")
+
+
+def test_a_name_only_a_merged_rewrite_mentions_finds_the_story(
+    store: Store, search: Searcher
+) -> None:
+    link = "http://news.example/kcg/dengue"
+    first = report("kcg", "dengue", link=link, content="<p>市府宣布擴大登革熱防治。</p>")
+    rewrite = report(
+        "tpe", "dengue-rewrite", link=link, content="<p>衛生局長黃志中宣布擴大登革熱防治。</p>"
+    )
+    store.apply_poll(outcome("kcg", [first]))
+    store.apply_poll(outcome("tpe", [rewrite]))
+
+    (merged,) = search.page("登革熱").entry_ids  # one entry: the rewrite joined the story
+    assert search.page("黃志中").entry_ids == (merged,)
+
+
+def test_the_migration_to_the_clean_text_index_reindexes_stored_entries(db_url: str) -> None:
+    upgrade(db_url)
+    opened = open_store(db_url)
+    try:
+        opened.sync_sources([source("tpe")], DAY_ONE)
+        content = "<p>北市公告交通管制。</p><p>延伸閱讀</p><p>颱風來襲</p>"
+        opened.apply_poll(outcome("tpe", [report("tpe", "before", content=content)]))
+    finally:
+        opened.close()
+    with migrated_to(db_url, "0006", command.downgrade) as connection:
+        # An index of the old code's tokens: here, one that has nothing in it.
+        for table in ("entry_search", "entry_search_keys"):
+            if connection.dialect.name == "sqlite" or table == "entry_search":
+                connection.execute(text(f"DELETE FROM {table}"))
+    upgrade(db_url)
+
+    made = make_engine(db_url)
+    try:
+        found = Searcher(made)
+        assert (found.find_set("交通管制"), found.find_set("颱風")) == ({"before"}, set())
+    finally:
+        made.dispose()
+
+
 # --- highlighting ---------------------------------------------------------------------
 
 
@@ -328,6 +388,16 @@ def test_highlight_marks_a_phrase_across_the_spaces_inside_it() -> None:
 
 def test_highlight_does_not_mark_part_of_a_longer_word() -> None:
     assert highlight("GTCX GTC", parse_query("gtc")) == "GTCX <mark>GTC</mark>"
+
+
+def test_highlight_marks_every_traditional_spelling_of_a_simplified_query() -> None:
+    html = highlight("颱風過後 臺北 台北", parse_query("台风 OR 台北"))
+
+    assert html == "<mark>颱風</mark>過後 <mark>臺北</mark> <mark>台北</mark>"
+
+
+def test_highlight_does_not_mark_a_character_the_query_cannot_stand_for() -> None:
+    assert highlight("臺北颱風", parse_query("颱")) == "臺北<mark>颱</mark>風"
 
 
 def test_highlight_does_not_mark_excluded_terms() -> None:

@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.search.query import MAX_QUERY_LENGTH, QueryError, SearchQuery, parse_query
+from aggregator.search.query import (
+    MAX_QUERY_LENGTH,
+    MAX_SPELLINGS,
+    QueryError,
+    SearchQuery,
+    parse_query,
+)
 
 
 def required(query: SearchQuery) -> list[list[str]]:
@@ -22,19 +28,34 @@ def test_several_words_must_all_match() -> None:
 def test_a_chinese_run_is_a_phrase_of_its_characters() -> None:
     (term,) = parse_query("停班停課").terms
 
-    assert term.tokens == ("停", "班", "停", "课")
+    assert term.tokens == (("停",), ("班",), ("停",), ("課", "课"))
 
 
 def test_a_quoted_phrase_is_one_term() -> None:
     (term,) = parse_query('"GTC 2025"').terms
 
-    assert term.tokens == ("gtc", "2025")
+    assert term.tokens == (("gtc",), ("2025",))
 
 
 def test_mixed_chinese_and_latin_keeps_latin_words_whole() -> None:
     (term,) = parse_query("高雄MRT").terms
 
-    assert term.tokens == ("高", "雄", "mrt")
+    assert term.tokens == (("高",), ("雄",), ("mrt",))
+
+
+def test_a_simplified_character_stands_for_each_traditional_one_it_may_be() -> None:
+    (term,) = parse_query("台风").terms
+
+    assert term.tokens == (("台", "檯", "颱"), ("风", "風"))
+
+
+def test_a_term_with_too_many_spellings_is_refused_with_the_way_out() -> None:
+    with pytest.raises(QueryError, match=f"the limit is {MAX_SPELLINGS}: split it"):
+        parse_query("台风警报发布会议记录")
+
+
+def test_the_same_term_split_into_words_is_accepted() -> None:
+    assert len(parse_query("台风警报 发布会议 记录").terms) == 3
 
 
 def test_or_joins_the_terms_on_either_side() -> None:

@@ -150,7 +150,7 @@ def test_an_unknown_watch_feed_is_404(store: Store, config_path: Path, db_url: s
 def _entry(
     title: str, content: str = "", categories: tuple[str, ...] = ("kaohsiung",)
 ) -> CandidateEntry:
-    return CandidateEntry(1, title, content, T0, frozenset(categories), frozenset({"kcg"}))
+    return CandidateEntry(1, title, (content,), T0, frozenset(categories), frozenset({"kcg"}))
 
 
 @pytest.mark.parametrize(
@@ -167,6 +167,9 @@ def _entry(
         ("仁武", "仁", "<p>武</p>", False),  # a phrase never spans title and body
         ("颱風 source:cna", "颱風來襲", "", False),
         ("颱風 category:kaohsiung", "颱風來襲", "", True),
+        ("颱", "臺北市公告", "", False),  # 颱 and 臺 are both 台 in Simplified, not variants
+        ("台北", "臺北市公告", "", True),
+        ("颱風", "市府公告", "<p>交通管制。</p><p>相關新聞</p><p>颱風來襲</p>", False),
     ],
 )
 def test_watch_queries_match_as_search_does(
@@ -175,3 +178,17 @@ def test_watch_queries_match_as_search_does(
     rule = WatchRule.of(Watch(name="w", query=query))
 
     assert rule.matches(_entry(title, content)) is expected
+
+
+def test_a_watch_sees_the_words_of_every_report_of_the_entry() -> None:
+    rule = WatchRule.of(Watch(name="w", query="黃志中"))
+    entry = CandidateEntry(
+        1,
+        "擴大登革熱防治",
+        ("<p>市府宣布擴大登革熱防治。</p>", "<p>衛生局長黃志中宣布擴大登革熱防治。</p>"),
+        T0,
+        frozenset({"kaohsiung"}),
+        frozenset({"kcg", "tpe"}),
+    )
+
+    assert rule.matches(entry)

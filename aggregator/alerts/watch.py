@@ -2,10 +2,11 @@
 
 A watch (`watches:` in feeds.yaml) is a saved search that alerts staff. Its query is parsed
 by `aggregator.search.query.parse_query`, and an entry matches it exactly when the search
-index would return the entry for that query: the same tokens (`search.terms`), each term a
-phrase of consecutive tokens within the title or within the body (never across the two),
-with the same truncation as the index. Evaluated here, on the few entries a poll has just
-added, rather than as one SQL search per watch per poll.
+index would return the entry for that query: the same text (`text.story.entry_text` of the
+entry and its reports), the same tokens (`search.terms`), each term a phrase of consecutive
+tokens within the title or within the body (never across the two), with the same truncation
+as the index. Evaluated here, on the few entries a poll has just added, rather than as one
+SQL search per watch per poll.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from datetime import datetime
 from aggregator.models import Watch
 from aggregator.search.query import SearchQuery, Term, parse_query
 from aggregator.search.terms import token_texts
-from aggregator.store.search_index import MAX_BODY_TOKENS, MAX_TITLE_TOKENS, html_text
-
-# Separates tokens in the strings that phrase matching searches: tokens never contain it.
-_GAP = "\x1f"
+from aggregator.store.search_index import MAX_BODY_TOKENS, MAX_TITLE_TOKENS
+from aggregator.text.story import entry_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,7 @@ class CandidateEntry:
 
     id: int
     title: str
-    content: str  # sanitised HTML
+    contents: tuple[str, ...]  # sanitised HTML: the entry's content, then each report's
     published: datetime
     categories: frozenset[str]
     sources: frozenset[str]
@@ -54,16 +53,15 @@ class WatchRule:
 
 
 class _Haystack:
-    """An entry's title and body tokens, joined so that a phrase is a substring search."""
+    """An entry's title tokens and body tokens, as the index holds them."""
 
     def __init__(self, entry: CandidateEntry) -> None:
         title = token_texts(entry.title)[:MAX_TITLE_TOKENS]
-        body = token_texts(html_text(entry.content))[:MAX_BODY_TOKENS]
-        self._fields = tuple(_GAP + _GAP.join(tokens) + _GAP for tokens in (title, body))
+        body = token_texts(entry_text(entry.contents))[:MAX_BODY_TOKENS]
+        self._fields = (title, body)
 
     def has(self, term: Term) -> bool:
-        needle = _GAP + _GAP.join(term.tokens) + _GAP
-        return any(needle in field for field in self._fields)
+        return any(next(term.starts(field), None) is not None for field in self._fields)
 
 
 def query_matches(query: SearchQuery, entry: CandidateEntry) -> bool:

@@ -12,7 +12,6 @@ from aggregator.dedupe.report import (
     candidate_from_report,
     fingerprint_report,
     fingerprint_reports,
-    plain_text,
 )
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "fingerprint_report",
     "fingerprint_reports",
     "learn_boilerplate",
-    "plain_text",
     "strip_boilerplate",
     "strip_title_affixes",
 ]

@@ -1,31 +1,20 @@
-"""Fingerprint a `Report` as the pipeline hands it over: its HTML made plain text first."""
+"""Fingerprint a `Report` as the pipeline hands it over: its HTML made clean text first."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
 
 from aggregator.dedupe.decision import Candidate
 from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
 from aggregator.models import Report
-
-# Report HTML is already sanitised; the text is only compared, never shown, so tags can
-# go by pattern. Block ends become line breaks, which the boilerplate rules work on.
-_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|figcaption)\s*>", re.I)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def plain_text(sanitised_html: str) -> str:
-    """The text of sanitised HTML, one line per block."""
-    return html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", sanitised_html)))
+from aggregator.text.story import story_text
 
 
 def fingerprint_report(report: Report, boilerplate: frozenset[str] = frozenset()) -> Fingerprint:
     """Fingerprint the report's title and text; `boilerplate` is its source's learnt
     header and footer."""
     return fingerprint(
-        report.title, plain_text(report.content or report.summary), boilerplate=boilerplate
+        report.title, story_text(report.content or report.summary), boilerplate=boilerplate
     )
 
 

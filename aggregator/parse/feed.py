@@ -17,8 +17,9 @@ from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
-from aggregator.parse.sanitize import html_to_text, sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
 from aggregator.parse.xml_feed import read_xml_feed, root_element
+from aggregator.text.markup import inline_text
 
 __all__ = ["ParseError", "parse_feed"]
 
@@ -102,7 +103,7 @@ def _title(text: RawText | None) -> str:
     if text is None:
         return ""
     value = strip_control_chars(text.value)
-    return html_to_text(value) if text.is_html else " ".join(value.split())
+    return inline_text(sanitize_html(value)) if text.is_html else " ".join(value.split())
 
 
 def _html(text: RawText | None, *, base_url: str) -> str:

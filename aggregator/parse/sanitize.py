@@ -1,4 +1,4 @@
-"""Making untrusted feed HTML safe to show, and reducing it to plain text.
+"""Making untrusted feed HTML safe to show (its text: `aggregator.text.markup`).
 
 Everything a feed sends is hostile until it has been through `sanitize_html`:
 an explicit allowlist of tags, attributes and URL schemes (nh3, i.e. ammonia),
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-__all__ = ["html_to_text", "sanitize_html", "strip_control_chars", "text_to_html"]
+__all__ = ["sanitize_html", "strip_control_chars", "text_to_html"]
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -46,16 +45,6 @@ _WEB_SCHEMES = frozenset({"http", "https"})
 # return, the non-characters U+FFFE/U+FFFF, and surrogates (always lone in a str).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-# Where text from neighbouring elements must not run together ("<p>a</p><p>b</p>").
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
-        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-        "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-    }
-)  # fmt: skip
-
-
 def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
     """Safe HTML for our pages and feeds; relative href/src resolved against `base_url`."""
     base = base_url if base_url and urlsplit(base_url).scheme in _WEB_SCHEMES else None
@@ -79,14 +68,6 @@ def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
     )
 
 
-def html_to_text(html_text: str) -> str:
-    """Plain text: tags removed, entities unescaped, whitespace collapsed."""
-    extractor = _TextExtractor()
-    extractor.feed(html_text)
-    extractor.close()
-    return " ".join("".join(extractor.parts).split())
-
-
 def text_to_html(text: str) -> str:
     """Plain text as HTML: escaped, blank lines as paragraphs, line breaks kept."""
     paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
@@ -98,26 +79,3 @@ def text_to_html(text: str) -> str:
 def strip_control_chars(text: str) -> str:
     """Remove the characters that would make an XML document we write ill-formed."""
     return _XML_FORBIDDEN.sub("", text)
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping: str | None = None  # inside <script>/<style>: not text
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _REMOVED_WITH_CONTENT and self._skipping is None:
-            self._skipping = tag
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._skipping:
-            self._skipping = None
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if self._skipping is None:
-            self.parts.append(data)

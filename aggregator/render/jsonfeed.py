@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import SourceReport, StoredEntry
-from aggregator.parse.sanitize import html_to_text, strip_control_chars
+from aggregator.parse.sanitize import strip_control_chars
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -18,6 +18,7 @@ from aggregator.render.common import (
     source_name,
     web_link,
 )
+from aggregator.text.markup import inline_text
 
 MEDIA_TYPE = "application/feed+json"
 EXTENSION = "json"
@@ -59,7 +60,7 @@ def _item(meta: FeedMeta, entry: StoredEntry) -> dict[str, Any]:
     }
     if link:
         item["url"] = link
-    summary = html_to_text(clean_html(entry.summary, link))
+    summary = inline_text(clean_html(entry.summary, link))
     if summary:
         item["summary"] = summary
     if entry.reports:

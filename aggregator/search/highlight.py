@@ -1,8 +1,9 @@
 """Mark where a query matched, for the reader view.
 
-Matches are found the way the index finds them (the query's token sequences among the
-text's tokens, see `terms.py`) on the folded text, and marked on the original text: the
-fold keeps every character in place. Everything else is escaped.
+Matches are found the way the index finds them (the query's token sequences, with each
+character's spellings, among the text's tokens, see `terms.py`) on the folded text, and
+marked on the original text: the fold keeps every character in place. It marks the text
+the reader is shown, whatever part of it the index holds. Everything else is escaped.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ def highlight(text: str, query: SearchQuery) -> Markup:
     words = [token.text for token in found]
     spans: list[tuple[int, int]] = []
     for term in query.terms:
-        size = len(term.tokens)
-        for first in range(len(words) - size + 1):
-            if tuple(words[first : first + size]) == term.tokens:
-                spans.append((found[first].start, found[first + size - 1].end))
+        last = len(term.tokens) - 1
+        spans.extend((found[first].start, found[first + last].end) for first in term.starts(words))
     html = Markup()
     shown = 0
     for start, end in _merged(spans):

@@ -6,6 +6,10 @@
     -演習  -"防災 演習"  must not match
     source:kcg-news  category:kaohsiung  since:2025-03-01  until:2025-03-31
 
+A Simplified character matches any Traditional character it may stand for (`台风` finds
+颱風, `台北` finds 臺北), a Traditional one only itself and its variants (`颱` never finds
+臺北); a term is refused when its spellings would be more than `MAX_SPELLINGS` phrases.
+
 Mixed text works as typed: `GTC 2025` is two words, `GTC2025` one, `高雄MRT` a phrase of
 three tokens. `OR` must be upper case; a lower-case "or" is a word. A repeated `source:` or
 `category:` filter means any of them.
@@ -17,14 +21,18 @@ would scan everything). Anything else is a `QueryError` saying what is wrong and
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from aggregator.search.terms import token_texts
+from aggregator.search.terms import query_tokens
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
+# FTS5 has no alternatives inside a phrase, so a term becomes an OR of every spelling.
+MAX_SPELLINGS = 64
 
 _FILTER = re.compile(r"(source|category|since|until):(.*)", re.DOTALL)
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -37,7 +45,22 @@ class QueryError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Term:
     text: str  # as typed, without quotes or minus sign
-    tokens: tuple[str, ...]  # folded index tokens that must occur consecutively
+    # consecutive positions, each the folded index tokens any of which matches there
+    tokens: tuple[tuple[str, ...], ...]
+
+    @property
+    def spellings(self) -> int:
+        """How many token sequences the term matches."""
+        return math.prod(len(choices) for choices in self.tokens)
+
+    def starts(self, words: Sequence[str]) -> Iterator[int]:
+        """Where in the index tokens `words` the term occurs."""
+        size, leading = len(self.tokens), self.tokens[0]
+        for first in range(len(words) - size + 1):
+            if words[first] in leading and all(
+                words[first + i] in choices for i, choices in enumerate(self.tokens)
+            ):
+                yield first
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +117,15 @@ def parse_query(text: str, *, zone: tzinfo = UTC) -> SearchQuery:
                 _check_slug(name, value, word.column)
                 (sources if name == "source" else categories).append(value)
             continue
-        term = Term(word.text, token_texts(word.text))
+        term = Term(word.text, query_tokens(word.text))
         if not term.tokens:
             continue  # only punctuation or symbols: nothing the index could match
+        if term.spellings > MAX_SPELLINGS:
+            raise QueryError(
+                f"{word.text!r} at column {word.column} can be written {term.spellings} ways in"
+                f" Traditional characters; the limit is {MAX_SPELLINGS}: split it into shorter"
+                " words or type it in Traditional characters"
+            )
         if word.excluded:
             _check_no_or(pending_or, "an excluded term")
             excluded.append(term)

@@ -9,6 +9,7 @@ digits stay whole words ("gtc", "2025"). Everything else (punctuation, spaces, s
 
 Tokens come from the folded text (`aggregator.text.fold.fold`), which has the same length
 as the original, so a token's span also locates it in the original: highlighting uses that.
+A query's Chinese character stands for each of its `query_spellings` (台 for 臺, 颱, 檯).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aggregator.text.fold import fold
+from aggregator.text.fold import fold, query_spellings
 
 _CJK_RANGES = (
     "\u2e80-\u2fdf"  # CJK radicals
@@ -46,6 +47,14 @@ def tokens(text: str) -> list[Token]:
         for match in _TOKEN.finditer(fold(text))
         if match.end() - match.start() <= MAX_TOKEN_LENGTH
     ]
+
+
+def query_tokens(text: str) -> tuple[tuple[str, ...], ...]:
+    """The tokens of a query's `text`, each as the index tokens it may match."""
+    return tuple(
+        query_spellings(text[token.start]) if token.end - token.start == 1 else (token.text,)
+        for token in tokens(text)
+    )
 
 
 def token_texts(text: str) -> tuple[str, ...]:

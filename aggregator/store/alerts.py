@@ -317,6 +317,7 @@ def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime,
     ids = [row.id for row in rows]
     categories: dict[int, set[str]] = defaultdict(set)
     reporters: dict[int, set[str]] = defaultdict(set)
+    contents: dict[int, list[str]] = defaultdict(list)
     if ids:
         for entry_id, category in connection.execute(
             select(entry_categories.c.entry_id, entry_categories.c.category).where(
@@ -324,17 +325,20 @@ def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime,
             )
         ):
             categories[entry_id].add(category)
-        for entry_id, source_id in connection.execute(
-            select(reports.c.entry_id, reports.c.source_id).where(reports.c.entry_id.in_(ids))
+        for entry_id, source_id, content, summary in connection.execute(
+            select(reports.c.entry_id, reports.c.source_id, reports.c.content, reports.c.summary)
+            .where(reports.c.entry_id.in_(ids))
+            .order_by(reports.c.id)
         ):
             reporters[entry_id].add(source_id)
+            contents[entry_id].append(content or summary)
     return [
         (
             row.first_seen,
             CandidateEntry(
                 row.id,
                 row.title,
-                row.content,
+                (row.content, *contents[row.id]),
                 row.published,
                 frozenset(categories[row.id]),
                 frozenset(reporters[row.id]),

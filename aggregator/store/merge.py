@@ -28,11 +28,11 @@ from aggregator.dedupe import (
     choose_entry,
     fingerprint,
     learn_boilerplate,
-    plain_text,
 )
 from aggregator.models import StaffAction
 from aggregator.store.rows import chunks
 from aggregator.store.schema import merge_bands, merge_overrides, reports, staff_actions
+from aggregator.text.story import story_text
 
 # Only entries whose reports share a band key and were published this close are compared:
 # title keys such as 市長今日公開行程 recur daily, so an unbounded lookup would grow with the store.
@@ -90,14 +90,14 @@ class Boilerplates:
 
 
 def recent_texts(connection: Connection, source_id: str) -> list[str]:
-    """The plain text of the source's latest reports, for learning its boilerplate."""
+    """The clean text of the source's latest reports, for learning its boilerplate."""
     rows = connection.execute(
         select(reports.c.content, reports.c.summary)
         .where(reports.c.source_id == source_id)
         .order_by(reports.c.published.desc())
         .limit(BOILERPLATE_SAMPLE)
     )
-    return [plain_text(row.content or row.summary) for row in rows]
+    return [story_text(row.content or row.summary) for row in rows]
 
 
 def choose_entries(
@@ -269,7 +269,7 @@ def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> Non
         if not rows:
             return
         prints = {
-            row.id: fingerprint(row.title, plain_text(row.content or row.summary)) for row in rows
+            row.id: fingerprint(row.title, story_text(row.content or row.summary)) for row in rows
         }
         connection.execute(
             update(reports)

@@ -12,6 +12,8 @@ Why this design (both backends index the same tokens, from `aggregator.search.te
 - On PostgreSQL the tsvector is built here as a literal (lexemes with positions, title
   weight A) rather than by `to_tsvector`, whose parser and locale would split and drop
   characters differently from SQLite; the same goes for the tsquery in `sql.py`.
+- The body is `aggregator.text.story.entry_text` of the entry and every report merged into
+  it: a name that only a rewrite mentions finds the story, a 相關新聞 list never does.
 - Rows are keyed by a sort key that orders them newest first, `published` seconds then the
   entry id (`sort_key`). FTS5 walks its index in rowid order, so "newest matches first"
   stops after one page instead of sorting every match of a common character; PostgreSQL
@@ -28,7 +30,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
 from sqlalchemy import (
     BigInteger,
@@ -46,7 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from aggregator.search.terms import token_texts
-from aggregator.store.schema import entries
+from aggregator.store.schema import entries, reports
+from aggregator.text.story import entry_text
 
 _ID_BITS = 31
 ENTRY_ID_MASK = (1 << _ID_BITS) - 1
@@ -92,8 +94,9 @@ def entry_id_of(sort_key: int) -> int:
 
 
 def reindex_entries(connection: Connection, entry_ids: Iterable[int]) -> None:
-    """Make the index agree with `entries` for these ids: index their current title,
-    content and date; drop the rows of ids that are no longer in `entries`."""
+    """Make the index agree with `entries` for these ids: index their current title, date,
+    and the clean text of their content and of each of their reports; drop the rows of ids
+    that are no longer in `entries`."""
     ids = sorted(set(entry_ids))
     for start in range(0, len(ids), _BATCH):
         chunk = ids[start : start + _BATCH]
@@ -102,8 +105,20 @@ def reindex_entries(connection: Connection, entry_ids: Iterable[int]) -> None:
                 entries.c.id.in_(chunk)
             )
         ).all()
+        texts: dict[int, list[str]] = defaultdict(list)
+        for report in connection.execute(
+            select(reports.c.entry_id, reports.c.content, reports.c.summary)
+            .where(reports.c.entry_id.in_(chunk))
+            .order_by(reports.c.id)
+        ):
+            texts[report.entry_id].append(report.content or report.summary)
         documents = [
-            (row.id, sort_key_at(row.published, row.id), row.title, html_text(row.content))
+            (
+                row.id,
+                sort_key_at(row.published, row.id),
+                row.title,
+                entry_text([row.content, *texts[row.id]]),
+            )
             for row in rows
         ]
         if connection.dialect.name == "sqlite":
@@ -181,29 +196,6 @@ def tsvector_literal(title: str, body: str) -> str:
 
 def _quoted_lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_text(html: str) -> str:
-    """The text a reader sees in sanitised HTML; a tag separates words."""
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    return "".join(collector.parts)
 
 
 def is_search_index_table(name: str) -> bool:

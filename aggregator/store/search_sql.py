@@ -1,8 +1,12 @@
 """Run a parsed query against the search index, on SQLite (FTS5) or PostgreSQL (tsvector).
 
 A query compiles to the engine's own expression language with every term a phrase of
-index tokens (see `index.py` for why): FTS5 `("台 风" OR "地 震") AND "高 雄" NOT "演 习"`,
-PostgreSQL `('台' <-> '风' | '地' <-> '震') & '高' <-> '雄' & !('演' <-> '习')`.
+index tokens (see `search_index.py` for why): FTS5 `("颱 風" OR "地 震") AND "高 雄" NOT
+"演 習"`, PostgreSQL `('颱' <-> '風' | '地' <-> '震') & '高' <-> '雄' & !('演' <-> '習')`.
+A position with several spellings (a Simplified character, see `aggregator.text.fold`) is
+an alternative inside the phrase on PostgreSQL, `('台' | '颱' | '檯') <-> ('风' | '風')`;
+FTS5 has none, so there the term is an OR of its spellings' phrases, `("台 风" OR "台 風"
+OR ...)`, which `search.query.MAX_SPELLINGS` bounds.
 Tokens hold only letters and digits, but are quoted and escaped all the same.
 
 Every search runs under a time limit (SQLite: a progress handler that aborts the
@@ -12,6 +16,7 @@ common its characters, holds the database for long.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -202,7 +207,11 @@ def fts5_expression(query: SearchQuery) -> str:
 
 
 def _fts5_phrase(term: Term) -> str:
-    return '"' + " ".join(term.tokens).replace('"', '""') + '"'
+    phrases = [
+        '"' + " ".join(spelling).replace('"', '""') + '"'
+        for spelling in itertools.product(*term.tokens)
+    ]
+    return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
 
 
 def tsquery_literal(query: SearchQuery) -> str:
@@ -214,9 +223,12 @@ def tsquery_literal(query: SearchQuery) -> str:
 
 
 def _tsquery_phrase(term: Term) -> str:
-    return " <-> ".join(
-        "'" + token.replace("\\", "\\\\").replace("'", "''") + "'" for token in term.tokens
-    )
+    return " <-> ".join(_tsquery_choice(choices) for choices in term.tokens)
+
+
+def _tsquery_choice(choices: tuple[str, ...]) -> str:
+    lexemes = ["'" + token.replace("\\", "\\\\").replace("'", "''") + "'" for token in choices]
+    return lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
 
 
 # --- the time limit ----------------------------------------------------------------

@@ -138,7 +138,8 @@ def _write_plan(
         )
     changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
     changed_in_sight = refresh_entries(connection, merged_entry_ids | changed_entry_ids, noticed)
-    reindex_entries(connection, set(created_ids) | changed_in_sight)
+    # The index holds every report's text, shown or not: a merged report changes it too.
+    reindex_entries(connection, set(created_ids) | merged_entry_ids | changed_entry_ids)
     return WriteCounts(
         new=len(created_ids),
         updated=len(changed_in_sight & changed_entry_ids),

@@ -1,2 +1,2 @@
-"""The text model, pure: how search, watches and merging see a report's text (`fold`,
-`normalize`)."""
+"""The text model, pure: how search, watches and merging see a report's text: HTML → text
+(`markup`), a report's clean text (`story`), folding (`fold`, `normalize`)."""

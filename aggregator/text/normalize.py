@@ -1,12 +1,12 @@
-"""Normalise Chinese and English text to the form that search and duplicate detection compare.
+"""Normalise Chinese and English text to the form that duplicate detection compares.
 
-`normalize` is not length-preserving (unlike `aggregator.text.fold.fold`, which it
-builds on): it is for comparing and indexing, never for highlighting.
+`normalize` is not length-preserving (unlike `aggregator.text.fold.fold_simplified`, which
+it builds on): it is for comparing, never for highlighting.
 
 Steps, in order:
 1. Unicode NFKC: full-width digits, letters and punctuation become ASCII, compatibility
    forms (①, ㈠, ﹙) their plain forms.
-2. `fold`: 臺/台-style variants and Simplified/Traditional to one form, ASCII lower case;
+2. `fold_simplified`: variants and Traditional to one (Simplified) form, ASCII lower case;
    then `str.lower` for the other cased scripts.
 3. Relative dates as news releases write them, 今(22)日, 今天(22日), 昨（21）日, become
    the plain day, 22日, so a republication that rewrote the date still compares equal.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from aggregator.text.fold import fold
+from aggregator.text.fold import fold_simplified
 
 # 今(22)日, 今天(22日), 昨(21)日, 明(23)日, 本(22)日; after NFKC the brackets are ASCII.
 _RELATIVE_DAY = re.compile(r"[今昨明本][天日]?\s*\(\s*(\d{1,2})\s*日?\s*\)\s*日?")
@@ -34,7 +34,7 @@ def _separator(match: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """The comparable form of `text`: folded, dates made plain, words separated by one space."""
-    folded = fold(unicodedata.normalize("NFKC", text)).lower()
+    folded = fold_simplified(unicodedata.normalize("NFKC", text)).lower()
     dated = _RELATIVE_DAY.sub(r"\1日", folded)
     grouped = _THOUSANDS_SEPARATOR.sub("", dated)
     return _DECIMAL_POINT_OR_SEPARATOR.sub(_separator, grouped).strip()

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from aggregator.models import Category, EntryQuery
 from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
-from aggregator.store.search_index import html_text
+from aggregator.text.markup import inline_text
 from aggregator.web import params
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
@@ -63,7 +63,7 @@ class Highlighter:
         return highlight(title, self.search)
 
     def summary(self, summary_html: str) -> Markup:
-        return highlight(" ".join(html_text(summary_html).split()), self.search)
+        return highlight(inline_text(summary_html), self.search)
 
 
 def embed_snippet(base_url: str, category: Category) -> str:
