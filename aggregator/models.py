@@ -300,6 +300,66 @@ class StaffEntry:
     actions: tuple[StaffAction, ...]  # newest first
 
 
+# --- alerting: what the store holds for watches and silence ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateEntry:
+    """What a watch looks at in a new entry."""
+
+    id: int
+    title: str
+    content: str  # sanitised HTML
+    published: datetime
+    first_seen: datetime
+    categories: frozenset[str]
+    sources: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchScan:
+    """The entries a watch pass looks at: those first seen since the earliest of
+    `since`, and for each watch the first-seen time from which it looks."""
+
+    since: Mapping[str, datetime]  # by watch name
+    candidates: tuple[CandidateEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One poll that brought new reports: their first-seen time, and how many."""
+
+    at: datetime
+    reports: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceActivity:
+    """One source's recent history, as the store has it."""
+
+    source_id: str
+    arrivals: tuple[Arrival, ...]  # since the time asked for, oldest first
+    last_arrival: datetime | None  # ever, not only within that time
+    last_success: datetime | None
+    last_error: str | None  # of the latest poll; None when it succeeded
+
+
+SilenceReason = Literal["quiet", "no_new", "html"]
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """A source's silence verdict: `reason` is None when it is not silent."""
+
+    reason: SilenceReason | None
+    since: datetime | None = None  # when it last brought something new (or last gave a feed)
+    usual_gap: timedelta | None = None  # None until there is history enough to learn it
+
+    @property
+    def silent(self) -> bool:
+        return self.reason is not None
+
+
 # Upper bounds of the fetch latency histogram, in seconds (the fetch deadline is 30 s).
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 INFINITY = "+Inf"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from aggregator.alerts.run import scan_watches
 from aggregator.alerts.watch import WatchRule
 from aggregator.alerts.webhook import WebhookSender
 from aggregator.fetch.netpolicy import AddressPolicy
@@ -28,10 +29,10 @@ def _queue_one_alert(store: Store, hook_url: str) -> None:
     store.sync_sources([source("kcg")], now)
     rules = [WatchRule.of(Watch(name="typhoon", query="颱風", webhook=hook_url))]
     alerts = AlertStore(store)
-    alerts.scan_watches(rules, now)
+    scan_watches(alerts, rules, now)
     story = report("kcg", "typhoon", title="颱風警報發布", link="https://kcg.example/typhoon")
     store.apply_poll(outcome("kcg", [story], attempted_at=now))
-    alerts.scan_watches(rules, now)
+    scan_watches(alerts, rules, now)
 
 
 def _wait_until_settled(store: Store, seconds: float = 10) -> None:

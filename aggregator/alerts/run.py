@@ -4,10 +4,12 @@ watches and judge every source's silence; meanwhile, deliver webhooks on their o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from aggregator.alerts.activity import WINDOW
 from aggregator.alerts.silence import judge_silence
-from aggregator.alerts.watch import WatchRule
+from aggregator.alerts.watch import WatchRule, scan_matches
 from aggregator.alerts.webhook import WebhookSender
 from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.models import Config
@@ -33,10 +35,10 @@ class Alerting:
         if self._last_run is not None and now - self._last_run < EVERY:
             return
         self._last_run = now
-        self.alerts.scan_watches(self._rules, now)
+        scan_watches(self.alerts, self._rules, now)
         verdicts = {
             source_id: judge_silence(activity, now)
-            for source_id, activity in self.alerts.activities(now).items()
+            for source_id, activity in self.alerts.activities(now - WINDOW).items()
         }
         self.alerts.record_silences(verdicts, self._silence_webhooks, now)
 
@@ -45,6 +47,15 @@ class Alerting:
 
     def stop(self) -> None:
         self.sender.stop()
+
+
+def scan_watches(alerts: AlertStore, rules: Sequence[WatchRule], now: datetime) -> int:
+    """Match the entries that arrived since the last scan against every watch, and record
+    the new matches (queueing their webhooks); how many were new."""
+    if not rules:
+        return 0
+    scan = alerts.watch_scan([rule.watch.name for rule in rules], now)
+    return alerts.record_watch_scan([rule.watch for rule in rules], scan_matches(rules, scan), now)
 
 
 def silence_webhooks(config: Config) -> dict[str, tuple[str, ...]]:

@@ -20,10 +20,16 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from aggregator.alerts.activity import WINDOW, Arrival, SourceActivity
-from aggregator.alerts.silence import Silence
-from aggregator.alerts.watch import CandidateEntry, WatchRule
-from aggregator.models import PollStats, StoredEntry
+from aggregator.models import (
+    Arrival,
+    CandidateEntry,
+    PollStats,
+    Silence,
+    SourceActivity,
+    StoredEntry,
+    Watch,
+    WatchScan,
+)
 from aggregator.store import Store
 from aggregator.store.pollstats import read_poll_stats
 from aggregator.store.schema import (
@@ -33,10 +39,10 @@ from aggregator.store.schema import (
     reports,
     silence_episodes,
     sources,
-    store_meta,
     watch_matches,
     watch_scans,
 )
+from aggregator.store.version import bump_version
 
 # New entries are looked at again for this long after their first-seen time: a poll's
 # transaction commits after that time, up to a lease later, and may have missed a scan.
@@ -57,55 +63,57 @@ class AlertStore:
 
     # --- watches -------------------------------------------------------------------
 
-    def scan_watches(self, rules: Sequence[WatchRule], now: datetime) -> int:
-        """Match the entries that arrived since the last scan against every watch; record
-        each new match and queue its webhook. Returns how many new matches were recorded."""
-        if not rules:
-            return 0
+    def watch_scan(self, names: Sequence[str], now: datetime) -> WatchScan:
+        """What the watches `names` look at now: the entries that arrived since each last
+        looked (a watch never seen before looks from `now`, so that adding a watch does
+        not alert on the whole archive)."""
+        with self._store.reading() as connection:
+            since = _scan_since(connection, names, now)
+            start = min(since.values(), default=now)
+            return WatchScan(since, tuple(_candidates(connection, start)))
+
+    def record_watch_scan(
+        self, watches: Sequence[Watch], matched: Mapping[str, Sequence[int]], now: datetime
+    ) -> int:
+        """Record each watch's new matches (entry ids) and queue their webhooks, and that
+        the watches looked up to `now`. Returns how many matches were new: a match
+        recorded before (another worker, a re-poll, a restart) is neither recorded nor
+        notified again."""
+        names = [watch.name for watch in watches]
         with self._store.writing() as connection:
-            active_since = _scan_state(connection, [rule.watch.name for rule in rules], now)
-            start = min(active_since.values())
-            candidates = _candidates(connection, start)
-            matched = 0
-            for rule in rules:
-                name = rule.watch.name
-                fresh = [
-                    entry.id
-                    for first_seen, entry in candidates
-                    if first_seen >= active_since[name] and rule.matches(entry)
-                ]
+            for name in names:
+                _insert_ignoring(
+                    connection,
+                    watch_scans,
+                    {"watch": name, "active_since": now, "scanned_until": now},
+                )
+            recorded_count = 0
+            for watch in watches:
                 recorded = [
                     entry_id
-                    for entry_id in fresh
+                    for entry_id in matched.get(watch.name, ())
                     if _insert_ignoring(
                         connection,
                         watch_matches,
-                        {"watch": name, "entry_id": entry_id, "matched_at": now},
+                        {"watch": watch.name, "entry_id": entry_id, "matched_at": now},
                     )
                 ]
-                matched += len(recorded)
-                if rule.watch.webhook and recorded:
+                recorded_count += len(recorded)
+                if watch.webhook and recorded:
                     for entry in self._store.entries_by_id(connection, recorded):
                         _enqueue(
                             connection,
-                            f"watch:{name}:{entry.id}",
-                            rule.watch.webhook,
-                            watch_payload(name, entry),
+                            f"watch:{watch.name}:{entry.id}",
+                            watch.webhook,
+                            watch_payload(watch.name, entry),
                             now,
                         )
-            if matched:
-                # The watches' feeds are cached on the store version.
-                connection.execute(
-                    update(store_meta)
-                    .where(store_meta.c.key == "version")
-                    .values(value=store_meta.c.value + 1)
-                )
+            if recorded_count:
+                bump_version(connection)  # the watches' feeds are cached on it
             connection.execute(
-                update(watch_scans)
-                .where(watch_scans.c.watch.in_(list(active_since)))
-                .values(scanned_until=now)
+                update(watch_scans).where(watch_scans.c.watch.in_(names)).values(scanned_until=now)
             )
-            return matched
+            return recorded_count
 
     def watch_entries(self, name: str, limit: int) -> list[StoredEntry]:
         """The entries that fired watch `name`, most recently matched first."""
@@ -120,13 +128,13 @@ class AlertStore:
 
     # --- sources: activity and silence ------------------------------------------
 
-    def activities(self, now: datetime) -> dict[str, SourceActivity]:
-        """Every (not removed) source's arrivals over the last `WINDOW`."""
+    def activities(self, since: datetime) -> dict[str, SourceActivity]:
+        """Every (not removed) source's arrivals since `since`."""
         with self._store.reading() as connection:
             arrivals: dict[str, list[Arrival]] = defaultdict(list)
             for row in connection.execute(
                 select(reports.c.source_id, reports.c.first_seen, func.count())
-                .where(reports.c.first_seen >= now - WINDOW)
+                .where(reports.c.first_seen >= since)
                 .group_by(reports.c.source_id, reports.c.first_seen)
                 .order_by(reports.c.source_id, reports.c.first_seen)
             ):
@@ -274,35 +282,21 @@ def _hours(gap: timedelta | None) -> float | None:
     return None if gap is None else round(gap.total_seconds() / 3600, 1)
 
 
-def _scan_state(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
-    """Since when each watch looks at entries; a watch seen for the first time starts now,
-    so that adding a watch does not alert on the whole archive."""
-    known = _pairs(
-        connection.execute(
-            select(watch_scans.c.watch, watch_scans.c.scanned_until).where(
-                watch_scans.c.watch.in_(names)
-            )
+def _scan_since(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
+    """Since when each watch looks at entries: a little before its last scan (see
+    SCAN_OVERLAP), never before it existed; `now` for a watch never scanned."""
+    scanned = {
+        row.watch: max(row.active_since, row.scanned_until - SCAN_OVERLAP)
+        for row in connection.execute(
+            select(watch_scans.c.watch, watch_scans.c.active_since, watch_scans.c.scanned_until)
+            .where(watch_scans.c.watch.in_(names))
         )
-    )
-    for name in names:
-        if name not in known:
-            _insert_ignoring(
-                connection, watch_scans, {"watch": name, "active_since": now, "scanned_until": now}
-            )
-    active = _pairs(
-        connection.execute(
-            select(watch_scans.c.watch, watch_scans.c.active_since).where(
-                watch_scans.c.watch.in_(names)
-            )
-        )
-    )
-    # Each watch re-reads a little before its last scan (see SCAN_OVERLAP), never before it
-    # existed.
-    return {name: max(active[name], known.get(name, now) - SCAN_OVERLAP) for name in names}
+    }
+    return {name: scanned.get(name, now) for name in names}
 
 
-def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime, CandidateEntry]]:
-    """The entries first seen since `start`, each with its first-seen time."""
+def _candidates(connection: Connection, start: datetime) -> list[CandidateEntry]:
+    """The entries first seen since `start`."""
     rows = connection.execute(
         select(
             entries.c.id,
@@ -329,16 +323,14 @@ def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime,
         ):
             reporters[entry_id].add(source_id)
     return [
-        (
+        CandidateEntry(
+            row.id,
+            row.title,
+            row.content,
+            row.published,
             row.first_seen,
-            CandidateEntry(
-                row.id,
-                row.title,
-                row.content,
-                row.published,
-                frozenset(categories[row.id]),
-                frozenset(reporters[row.id]),
-            ),
+            frozenset(categories[row.id]),
+            frozenset(reporters[row.id]),
         )
         for row in rows
     ]
