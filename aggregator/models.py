@@ -222,6 +222,24 @@ PollStatus = Literal["ok", "not_modified", "unchanged_body", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """A POST that the outbox delivers: a webhook's JSON, or a WebSub ping."""
+
+    url: str
+    body: str
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPings:
+    """The WebSub pings that announce each output feed: a poll that changes what a feed
+    shows queues that feed's pings in its own transaction."""
+
+    all_feed: tuple[OutboundPost, ...]  # every category's entries: any change shows here
+    by_category: Mapping[str, tuple[OutboundPost, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class PollOutcome:
     """The result of one poll of one source, written by the store in one transaction."""
 
@@ -237,6 +255,7 @@ class PollOutcome:
     feed_title: str | None = None
     feed_link: str | None = None
     plan: WritePlan | None = None
+    pings: FeedPings | None = None  # None: no WebSub hub to tell about changed feeds
 
 
 @dataclass(frozen=True, slots=True)

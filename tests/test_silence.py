@@ -161,7 +161,7 @@ def test_a_silence_episode_notifies_once(store: Store, client: FlaskClient) -> N
 
     assert sorted(first) == ["busy", "moved"]
     assert again == []
-    queued = alerts.claim_notifications(NOW, timedelta(minutes=1), 10)
+    queued = alerts.claim_outbox(NOW, timedelta(minutes=1), 10)
     assert len(queued) == 2
 
 

@@ -1,8 +1,8 @@
-"""The store's side of watches and alerts: matches, the webhook outbox, silence episodes,
-source activity and the poll counters, on the `Store`'s connections.
+"""The store's side of watches and alerts: matches, silence episodes, source activity,
+claiming from the outbox (`outbox`) and the poll counters, on the `Store`'s connections.
 
 Exactly once: a watch notifies for an entry only when its `watch_matches` row is inserted,
-and the notification is queued (`notifications`, the outbox) in that same transaction. The
+and the notification is queued in the outbox in that same transaction. The
 row's primary key (watch, entry) makes a second insert a no-op, whichever worker, re-poll
 or restart tries it, and a story that three sources report is one entry. Silence episodes
 work the same way: one row per silent source, one notification when it appears.
@@ -13,16 +13,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from aggregator.models import (
     Arrival,
     CandidateEntry,
+    OutboundPost,
     PollStats,
     Silence,
     SourceActivity,
@@ -30,12 +29,13 @@ from aggregator.models import (
     Watch,
     WatchScan,
 )
-from aggregator.store import Store
+from aggregator.store import Store, outbox
+from aggregator.store.outbox import OutboxMessage
 from aggregator.store.pollstats import read_poll_stats
+from aggregator.store.rows import insert_ignoring
 from aggregator.store.schema import (
     entries,
     entry_categories,
-    notifications,
     reports,
     silence_episodes,
     sources,
@@ -47,14 +47,7 @@ from aggregator.store.version import bump_version
 # New entries are looked at again for this long after their first-seen time: a poll's
 # transaction commits after that time, up to a lease later, and may have missed a scan.
 SCAN_OVERLAP = timedelta(minutes=10)
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    id: int
-    url: str
-    payload: bytes  # JSON
-    attempts: int  # made before this one
+JSON = "application/json; charset=utf-8"
 
 
 class AlertStore:
@@ -82,7 +75,7 @@ class AlertStore:
         names = [watch.name for watch in watches]
         with self._store.writing() as connection:
             for name in names:
-                _insert_ignoring(
+                insert_ignoring(
                     connection,
                     watch_scans,
                     {"watch": name, "active_since": now, "scanned_until": now},
@@ -92,7 +85,7 @@ class AlertStore:
                 recorded = [
                     entry_id
                     for entry_id in matched.get(watch.name, ())
-                    if _insert_ignoring(
+                    if insert_ignoring(
                         connection,
                         watch_matches,
                         {"watch": watch.name, "entry_id": entry_id, "matched_at": now},
@@ -101,11 +94,10 @@ class AlertStore:
                 recorded_count += len(recorded)
                 if watch.webhook and recorded:
                     for entry in self._store.entries_by_id(connection, recorded):
-                        _enqueue(
+                        outbox.enqueue(
                             connection,
                             f"watch:{watch.name}:{entry.id}",
-                            watch.webhook,
-                            watch_payload(watch.name, entry),
+                            _json_post(watch.webhook, watch_payload(watch.name, entry)),
                             now,
                         )
             if recorded_count:
@@ -184,68 +176,31 @@ class AlertStore:
                     "since": verdict.since,
                     "flagged_at": now,
                 }
-                if not _insert_ignoring(connection, silence_episodes, values):
+                if not insert_ignoring(connection, silence_episodes, values):
                     continue
                 newly_silent.append(source_id)
                 for webhook in webhooks.get(source_id, ()):
-                    _enqueue(
+                    outbox.enqueue(
                         connection,
                         f"silence:{source_id}:{now.isoformat()}:{webhook}",
-                        webhook,
-                        silence_payload(source_id, verdict),
+                        _json_post(webhook, silence_payload(source_id, verdict)),
                         now,
                     )
         return newly_silent
 
     # --- the outbox ------------------------------------------------------------------
 
-    def claim_notifications(
-        self, now: datetime, lease: timedelta, limit: int
-    ) -> list[Notification]:
-        """Up to `limit` notifications due now, hidden from other senders for `lease`
-        (a sender that dies mid-delivery leaves them to be retried after it)."""
+    def claim_outbox(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` messages due now, for one sender (see `outbox.claim`)."""
         with self._store.writing() as connection:
-            rows = connection.execute(
-                select(
-                    notifications.c.id,
-                    notifications.c.url,
-                    notifications.c.payload,
-                    notifications.c.attempts,
-                )
-                .where(notifications.c.next_attempt <= now)
-                .order_by(notifications.c.next_attempt, notifications.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if rows:
-                connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id.in_([row.id for row in rows]))
-                    .values(next_attempt=now + lease)
-                )
-            return [Notification(r.id, r.url, r.payload.encode(), r.attempts) for r in rows]
+            return outbox.claim(connection, now, lease, limit)
 
-    def next_notification_due(self) -> datetime | None:
-        """When the earliest pending notification is due, if any is pending."""
-        with self._store.reading() as connection:
-            due: datetime | None = connection.scalar(select(func.min(notifications.c.next_attempt)))
-            return due
-
-    def settle_notification(
-        self, notification_id: int, now: datetime, error: str | None, retry_at: datetime | None
+    def settle_outbox(
+        self, message_id: int, now: datetime, error: str | None, retry_at: datetime | None
     ) -> None:
         """Record an attempt: delivered (no error), to retry at `retry_at`, or given up."""
-        values: dict[str, Any] = {
-            "attempts": notifications.c.attempts + 1,
-            "last_error": error,
-            "next_attempt": retry_at if error else None,
-        }
-        if error is None:
-            values["delivered_at"] = now
         with self._store.writing() as connection:
-            connection.execute(
-                update(notifications).where(notifications.c.id == notification_id).values(values)
-            )
+            outbox.settle(connection, message_id, now, error, retry_at)
 
     # --- metrics ---------------------------------------------------------------------
 
@@ -276,6 +231,10 @@ def silence_payload(source_id: str, verdict: Silence) -> dict[str, Any]:
         "since": verdict.since.isoformat() if verdict.since else None,
         "usual_gap_hours": _hours(verdict.usual_gap),
     }
+
+
+def _json_post(url: str, payload: Mapping[str, Any]) -> OutboundPost:
+    return OutboundPost(url, json.dumps(payload, ensure_ascii=False), JSON)
 
 
 def _hours(gap: timedelta | None) -> float | None:
@@ -339,30 +298,3 @@ def _candidates(connection: Connection, start: datetime) -> list[CandidateEntry]
 def _pairs(rows: Iterable[Row[Any, Any]]) -> dict[Any, Any]:
     """A two-column result as a mapping of the first column to the second."""
     return {row[0]: row[1] for row in rows}
-
-
-def _insert_ignoring(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert a row unless its key exists (also when another worker inserts it meanwhile);
-    True when this call inserted it."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(dict(values)).on_conflict_do_nothing()
-    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped insert.
-    inserted = connection.execute(statement.returning(*table.primary_key.columns)).first()
-    return inserted is not None
-
-
-def _enqueue(
-    connection: Connection, key: str, url: str, payload: Mapping[str, Any], now: datetime
-) -> None:
-    _insert_ignoring(
-        connection,
-        notifications,
-        {
-            "dedupe_key": key,
-            "url": url,
-            "payload": json.dumps(payload, ensure_ascii=False),
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt": now,
-        },
-    )
