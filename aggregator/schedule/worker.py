@@ -37,7 +37,7 @@ from aggregator.alerts.run import Alerting
 from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.models import Config
 from aggregator.schedule.poll import FETCH_THREADS, PassSummary, Poller
-from aggregator.schedule.retention import remove_expired
+from aggregator.schedule.retention import remove_expired, remove_settled_messages
 from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
 
@@ -138,8 +138,11 @@ class Worker:
             log.exception("outbox round failed", extra={"worker": self.name})
 
     def remove_expired(self) -> None:
+        """Old entries, and settled outbox messages."""
         try:
-            remove_expired(self._store, self._retention_days, datetime.now(UTC))
+            now = datetime.now(UTC)
+            remove_expired(self._store, self._retention_days, now)
+            remove_settled_messages(self._store, now)
         except Exception:  # the next run removes what this one left
             log.exception("retention failed", extra={"worker": self.name})
 

@@ -202,6 +202,11 @@ class AlertStore:
         with self._store.writing() as connection:
             outbox.settle(connection, message_id, now, error, retry_at)
 
+    def remove_settled_outbox(self, cutoff: datetime) -> int:
+        """Remove the delivered and given-up messages queued before `cutoff`."""
+        with self._store.writing() as connection:
+            return outbox.remove_settled_before(connection, cutoff)
+
     # --- metrics ---------------------------------------------------------------------
 
     def poll_stats(self) -> PollStats:

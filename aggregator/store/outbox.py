@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, exists, select, update
+from sqlalchemy import Connection, delete, exists, select, update
 
 from aggregator.models import OutboundPost, PollOutcome
 from aggregator.store.rows import chunks, insert_ignoring
@@ -135,3 +135,13 @@ def settle(
         update(notifications).where(notifications.c.id == message_id).values(dict(values))
     )
 
+
+def remove_settled_before(connection: Connection, cutoff: datetime) -> int:
+    """Remove the messages queued before `cutoff` that were delivered or given up; how
+    many went."""
+    removed = connection.execute(
+        delete(notifications).where(
+            notifications.c.next_attempt.is_(None), notifications.c.created_at < cutoff
+        )
+    )
+    return removed.rowcount
