@@ -84,9 +84,7 @@ class Worker:
         policy = AddressPolicy.build(allow_private=config.settings.allow_private_addresses)
         self._outbox = OutboxSender(AlertStore(store), policy)
         store.sync_sources(config.sources, datetime.now(UTC))
-        self._scheduler = scheduler or BackgroundScheduler(
-            timezone=UTC, logger=_scheduler_log
-        )
+        self._scheduler = scheduler or BackgroundScheduler(timezone=UTC)
         self._add_jobs(datetime.now(UTC))
 
     def _add_jobs(self, now: datetime) -> None:
@@ -181,8 +179,7 @@ class _NotSkippedRuns(logging.Filter):
         return "maximum number of running instances" not in record.getMessage()
 
 
-_scheduler_log = logging.getLogger("aggregator.schedule.scheduler")
-_scheduler_log.addFilter(_NotSkippedRuns())
+logging.getLogger("apscheduler.scheduler").addFilter(_NotSkippedRuns())
 
 
 def _lock_sqlite_worker(url: str) -> IO[str]:
