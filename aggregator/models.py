@@ -222,6 +222,24 @@ PollStatus = Literal["ok", "not_modified", "unchanged_body", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """A POST that the outbox delivers: a webhook's JSON, or a WebSub ping."""
+
+    url: str
+    body: str
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPings:
+    """The WebSub pings that announce each output feed: a poll that changes what a feed
+    shows queues that feed's pings in its own transaction."""
+
+    all_feed: tuple[OutboundPost, ...]  # every category's entries: any change shows here
+    by_category: Mapping[str, tuple[OutboundPost, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class PollOutcome:
     """The result of one poll of one source, written by the store in one transaction."""
 
@@ -237,6 +255,7 @@ class PollOutcome:
     feed_title: str | None = None
     feed_link: str | None = None
     plan: WritePlan | None = None
+    pings: FeedPings | None = None  # None: no WebSub hub to tell about changed feeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +317,66 @@ class StaffEntry:
     entry: StoredEntry
     reports: tuple[MergedReport, ...]  # the shown one first
     actions: tuple[StaffAction, ...]  # newest first
+
+
+# --- alerting: what the store holds for watches and silence ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateEntry:
+    """What a watch looks at in a new entry."""
+
+    id: int
+    title: str
+    contents: tuple[str, ...]  # sanitised HTML: the entry's content, then each report's
+    published: datetime
+    first_seen: datetime
+    categories: frozenset[str]
+    sources: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchScan:
+    """The entries a watch pass looks at: those first seen since the earliest of
+    `since`, and for each watch the first-seen time from which it looks."""
+
+    since: Mapping[str, datetime]  # by watch name
+    candidates: tuple[CandidateEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One poll that brought new reports: their first-seen time, and how many."""
+
+    at: datetime
+    reports: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceActivity:
+    """One source's recent history, as the store has it."""
+
+    source_id: str
+    arrivals: tuple[Arrival, ...]  # since the time asked for, oldest first
+    last_arrival: datetime | None  # ever, not only within that time
+    last_success: datetime | None
+    last_error: str | None  # of the latest poll; None when it succeeded
+
+
+SilenceReason = Literal["quiet", "no_new", "html"]
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """A source's silence verdict: `reason` is None when it is not silent."""
+
+    reason: SilenceReason | None
+    since: datetime | None = None  # when it last brought something new (or last gave a feed)
+    usual_gap: timedelta | None = None  # None until there is history enough to learn it
+
+    @property
+    def silent(self) -> bool:
+        return self.reason is not None
 
 
 # Upper bounds of the fetch latency histogram, in seconds (the fetch deadline is 30 s).

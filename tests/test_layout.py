@@ -21,7 +21,7 @@ FORBIDDEN = {
     "text": {"store", "fetch", "web", "schedule", "alerts", "render", "parse", "dedupe"},
     "search": {"store", "fetch", "web", "schedule", "alerts", "render"},
     "render": {"store", "fetch", "web", "schedule", "alerts"},
-    "store": {"web", "fetch", "schedule", "render", "cli"},
+    "store": {"web", "fetch", "schedule", "alerts", "render", "cli"},
     "web": {"fetch", "schedule", "cli"},
     "config": {"store", "fetch", "web", "schedule", "alerts", "render"},
 }

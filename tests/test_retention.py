@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from aggregator.models import EntryQuery
-from aggregator.schedule.retention import BATCH, remove_expired
+from sqlalchemy import select
+
+from aggregator.alerts.outbox import OutboxSender
+from aggregator.fetch.netpolicy import AddressPolicy
+from aggregator.models import EntryQuery, OutboundPost
+from aggregator.schedule.retention import (
+    BATCH,
+    OUTBOX_KEEP,
+    remove_expired,
+    remove_settled_messages,
+)
 from aggregator.search.query import parse_query
 from aggregator.store import Store
+from aggregator.store.alerts import JSON, AlertStore
+from aggregator.store.outbox import enqueue
+from aggregator.store.schema import notifications
 from aggregator.store.search_sql import search_entries
+from tests.feedserver import FeedServer, Reply
 from tests.storedata import T0, outcome, report, source
 
 RETENTION_DAYS = 30
@@ -118,3 +131,22 @@ def test_a_removed_sources_entries_stay_until_retention_removes_them(store: Stor
     remove_expired(store, RETENTION_DAYS, NOW)
 
     assert (kept, titles(store)) == ({"舊聞", "近聞"}, {"近聞"})
+
+
+def test_delivered_messages_leave_the_outbox_after_a_week_and_retried_ones_stay(
+    store: Store, feed_server: FeedServer
+) -> None:
+    feed_server.handle("/took-it", lambda request: Reply(status=204))
+    feed_server.handle("/down", lambda request: Reply(status=503))
+    with store.writing() as connection:
+        for path in ("/took-it", "/down"):
+            enqueue(connection, path, OutboundPost(feed_server.url(path), "{}", JSON), T0)
+    sender = OutboxSender(AlertStore(store), AddressPolicy(allow_private=True), clock=lambda: T0)
+    sender.deliver_due()
+
+    within_a_week = remove_settled_messages(store, T0 + OUTBOX_KEEP - timedelta(hours=1))
+    after_a_week = remove_settled_messages(store, T0 + OUTBOX_KEEP + timedelta(hours=1))
+
+    with store.reading() as connection:
+        left = connection.scalars(select(notifications.c.url)).all()
+    assert (within_a_week, after_a_week, left) == (0, 1, [feed_server.url("/down")])

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from aggregator.alerts.activity import Arrival, SourceActivity, daily_counts
+from aggregator.alerts.activity import WINDOW, daily_counts
 from aggregator.alerts.run import silence_webhooks
-from aggregator.alerts.silence import Silence, judge_silence
+from aggregator.alerts.silence import judge_silence
 from aggregator.config.load import config_from_text, load_config
+from aggregator.models import Arrival, Silence, SourceActivity
 from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
 from aggregator.web import create_app
@@ -151,7 +152,7 @@ def test_the_sources_page_says_which_source_is_silent(client: FlaskClient) -> No
 
 def test_a_silence_episode_notifies_once(store: Store, client: FlaskClient) -> None:
     alerts = AlertStore(store)
-    verdicts = {sid: judge_silence(a, NOW) for sid, a in alerts.activities(NOW).items()}
+    verdicts = {sid: judge_silence(a, NOW) for sid, a in alerts.activities(NOW - WINDOW).items()}
 
     hooks = {source_id: ("https://hooks.example.org/silence",) for source_id in verdicts}
 
@@ -160,7 +161,7 @@ def test_a_silence_episode_notifies_once(store: Store, client: FlaskClient) -> N
 
     assert sorted(first) == ["busy", "moved"]
     assert again == []
-    queued = alerts.claim_notifications(NOW, timedelta(minutes=1), 10)
+    queued = alerts.claim_outbox(NOW, timedelta(minutes=1), 10)
     assert len(queued) == 2
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from aggregator.alerts.watch import CandidateEntry, WatchRule
+from aggregator.alerts.run import scan_watches
+from aggregator.alerts.watch import WatchRule
 from aggregator.config.load import load_config
-from aggregator.models import Watch
+from aggregator.models import CandidateEntry, Watch
 from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
 from aggregator.store.schema import notifications, watch_matches
@@ -64,13 +65,13 @@ def test_a_story_reported_by_three_sources_notifies_once(
     store: Store, alerts: AlertStore, config_path: Path
 ) -> None:
     rules = _rules(config_path)
-    alerts.scan_watches(rules, T0)  # the watch exists from here on
+    scan_watches(alerts, rules, T0)  # the watch exists from here on
     for minute, reporter in enumerate(("kcg", "cna", "udn"), start=1):
         polled = T0 + timedelta(minutes=minute)
         story = report(reporter, "typhoon", title="颱風來襲 高雄停班停課", link=TYPHOON_LINK)
         store.apply_poll(outcome(reporter, [story], attempted_at=polled))
-        alerts.scan_watches(rules, polled)
-    alerts.scan_watches(rules, T0 + timedelta(minutes=5))  # a later pass looks again
+        scan_watches(alerts, rules, polled)
+    scan_watches(alerts, rules, T0 + timedelta(minutes=5))  # a later pass looks again
 
     assert _count(store, watch_matches) == 1
     with store.reading() as connection:
@@ -85,12 +86,12 @@ def test_a_story_reported_by_three_sources_notifies_once(
 def test_a_restarted_worker_does_not_notify_again(
     store: Store, alerts: AlertStore, config_path: Path
 ) -> None:
-    alerts.scan_watches(_rules(config_path), T0)
+    scan_watches(alerts, _rules(config_path), T0)
     story = report("kcg", "typhoon", title="颱風警報發布")
     store.apply_poll(outcome("kcg", [story], attempted_at=T0 + timedelta(minutes=1)))
-    AlertStore(store).scan_watches(_rules(config_path), T0 + timedelta(minutes=2))
+    scan_watches(AlertStore(store), _rules(config_path), T0 + timedelta(minutes=2))
 
-    AlertStore(store).scan_watches(_rules(config_path), T0 + timedelta(minutes=3))
+    scan_watches(AlertStore(store), _rules(config_path), T0 + timedelta(minutes=3))
 
     assert _count(store, notifications) == 1
 
@@ -101,7 +102,7 @@ def test_entries_older_than_the_watch_do_not_notify(
     old = report("kcg", "old-typhoon", title="去年颱風災後重建")
     store.apply_poll(outcome("kcg", [old], attempted_at=T0 - timedelta(days=1)))
 
-    alerts.scan_watches(_rules(config_path), T0)
+    scan_watches(alerts, _rules(config_path), T0)
 
     assert _count(store, watch_matches) == 0
 
@@ -109,11 +110,11 @@ def test_entries_older_than_the_watch_do_not_notify(
 def test_an_entry_outside_the_watch_categories_does_not_match(
     store: Store, alerts: AlertStore, config_path: Path
 ) -> None:
-    alerts.scan_watches(_rules(config_path), T0)
+    scan_watches(alerts, _rules(config_path), T0)
     story = report("taipei", "typhoon", title="臺北市颱風停班停課公告")
     store.apply_poll(outcome("taipei", [story], attempted_at=T0 + timedelta(minutes=1)))
 
-    alerts.scan_watches(_rules(config_path), T0 + timedelta(minutes=2))
+    scan_watches(alerts, _rules(config_path), T0 + timedelta(minutes=2))
 
     assert _count(store, watch_matches) == 0
 
@@ -121,11 +122,11 @@ def test_an_entry_outside_the_watch_categories_does_not_match(
 def test_the_watch_feed_lists_the_matching_entries(
     store: Store, alerts: AlertStore, config_path: Path, db_url: str
 ) -> None:
-    alerts.scan_watches(_rules(config_path), T0)
+    scan_watches(alerts, _rules(config_path), T0)
     matching = report("kcg", "typhoon", title="颱風警報發布")
     other = report("kcg", "budget", title="市府預算公布")
     store.apply_poll(outcome("kcg", [matching, other], attempted_at=T0 + timedelta(minutes=1)))
-    alerts.scan_watches(_rules(config_path), T0 + timedelta(minutes=2))
+    scan_watches(alerts, _rules(config_path), T0 + timedelta(minutes=2))
     client = create_app(
         {"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path)}
     ).test_client()
@@ -150,7 +151,7 @@ def test_an_unknown_watch_feed_is_404(store: Store, config_path: Path, db_url: s
 def _entry(
     title: str, content: str = "", categories: tuple[str, ...] = ("kaohsiung",)
 ) -> CandidateEntry:
-    return CandidateEntry(1, title, (content,), T0, frozenset(categories), frozenset({"kcg"}))
+    return CandidateEntry(1, title, (content,), T0, T0, frozenset(categories), frozenset({"kcg"}))
 
 
 @pytest.mark.parametrize(
@@ -186,6 +187,7 @@ def test_a_watch_sees_the_words_of_every_report_of_the_entry() -> None:
         1,
         "擴大登革熱防治",
         ("<p>市府宣布擴大登革熱防治。</p>", "<p>衛生局長黃志中宣布擴大登革熱防治。</p>"),
+        T0,
         T0,
         frozenset({"kaohsiung"}),
         frozenset({"kcg", "tpe"}),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from aggregator.alerts.outbox import OutboxSender
+from aggregator.alerts.run import scan_watches
 from aggregator.alerts.watch import WatchRule
-from aggregator.alerts.webhook import WebhookSender
 from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.fetch.outbound import backoff
 from aggregator.models import Watch
@@ -28,49 +28,44 @@ def _queue_one_alert(store: Store, hook_url: str) -> None:
     store.sync_sources([source("kcg")], now)
     rules = [WatchRule.of(Watch(name="typhoon", query="颱風", webhook=hook_url))]
     alerts = AlertStore(store)
-    alerts.scan_watches(rules, now)
+    scan_watches(alerts, rules, now)
     story = report("kcg", "typhoon", title="颱風警報發布", link="https://kcg.example/typhoon")
     store.apply_poll(outcome("kcg", [story], attempted_at=now))
-    alerts.scan_watches(rules, now)
-
-
-def _wait_until_settled(store: Store, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with store.reading() as connection:
-            if connection.scalar(select(notifications.c.next_attempt)) is None:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the notification was not settled in time")
+    scan_watches(alerts, rules, now)
 
 
 def test_a_receiver_failing_twice_gets_the_alert_exactly_once_with_backoff(
     store: Store, feed_server: FeedServer
 ) -> None:
-    calls: list[float] = []
+    calls = 0
 
     def flaky(request: RequestInfo) -> Reply:
-        calls.append(time.monotonic())
-        return Reply(status=500 if len(calls) <= 2 else 204)
+        nonlocal calls
+        calls += 1
+        return Reply(status=500 if calls <= 2 else 204)
 
     flaky_receiver = feed_server
     flaky_receiver.handle("/hook", flaky)
     _queue_one_alert(store, flaky_receiver.url("/hook"))
-    sender = WebhookSender(
-        AlertStore(store), AddressPolicy(allow_private=True), first_retry=FIRST_RETRY
+    now = datetime.now(UTC)
+    sender = OutboxSender(
+        AlertStore(store), AddressPolicy(allow_private=True), first_retry=FIRST_RETRY,
+        clock=lambda: now,
     )
-    sender.start()
-    try:
-        _wait_until_settled(store)
-        time.sleep(0.5)  # a duplicate would arrive within this
-    finally:
-        sender.stop()
 
+    attempted = [sender.deliver_due()]
+    for wait in (FIRST_RETRY, 2 * FIRST_RETRY):
+        now += wait / 2
+        attempted.append(sender.deliver_due())  # not yet due
+        now += wait / 2
+        attempted.append(sender.deliver_due())
+    now += timedelta(days=1)
+    attempted.append(sender.deliver_due())  # a duplicate would go out here
+
+    assert attempted == [1, 0, 1, 0, 1, 0]
     received = flaky_receiver.requests_to("/hook")
     assert [r.method for r in received] == ["POST", "POST", "POST"]
-    first_wait, second_wait = calls[1] - calls[0], calls[2] - calls[1]
-    assert first_wait >= FIRST_RETRY.total_seconds()
-    assert second_wait >= 2 * FIRST_RETRY.total_seconds()
+    assert received[-1].header("Content-Type") == "application/json; charset=utf-8"
     payload = json.loads(received[-1].body)
     assert payload["watch"] == "typhoon"
     assert payload["entry"]["title"] == "颱風警報發布"
@@ -92,7 +87,7 @@ def test_a_webhook_to_a_private_address_is_refused_without_connecting(
 ) -> None:
     feed_server.handle("/hook", lambda request: Reply(status=204))
     _queue_one_alert(store, feed_server.url("/hook"))
-    sender = WebhookSender(AlertStore(store), AddressPolicy(), first_retry=FIRST_RETRY)
+    sender = OutboxSender(AlertStore(store), AddressPolicy(), first_retry=FIRST_RETRY)
 
     sender.deliver_due()
 

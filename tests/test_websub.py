@@ -1,45 +1,34 @@
-"""WebSub publishing: after a worker's tick that changed feeds, the hub is told which
-feed URLs changed, once per change, retried with backoff, through the address policy."""
+"""WebSub publishing: a poll that changes a feed queues, in its own transaction, a ping to
+the hub for each of that feed's URLs; the outbox delivers them like webhooks (once, retried
+with the same backoff, kept across restarts), through the address policy."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
+from sqlalchemy import func, select
 
-from aggregator.alerts.websub import FeedWatcher, HubPinger, feed_urls, feed_watcher, publish
+from aggregator.alerts.outbox import OutboxSender
+from aggregator.alerts.websub import feed_pings, feed_urls
 from aggregator.config.load import config_from_text
 from aggregator.fetch.fetcher import Fetcher
 from aggregator.fetch.netpolicy import AddressPolicy
-from aggregator.models import Config, WriteCounts
+from aggregator.fetch.outbound import FIRST_RETRY, backoff
+from aggregator.models import Config
 from aggregator.schedule.poll import Poller
 from aggregator.schedule.worker import Worker
 from aggregator.store import Store
+from aggregator.store.alerts import AlertStore
+from aggregator.store.schema import notifications
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
-from tests.storedata import T0, outcome, report
+from tests.storedata import T0
 
 BASE_URL = "https://news.example.org"
 HUB_PATH = "/hub"
-WROTE = WriteCounts(new=1)
-
-
-def config_text(hub_url: str | None) -> str:
-    hub = f"  websub_hub: {hub_url}\n" if hub_url else ""
-    return (
-        f"settings:\n  base_url: {BASE_URL}\n  allow_private_addresses: true\n{hub}"
-        "categories:\n  kaohsiung:\n    title: 高雄市政新聞\n  taipei:\n    title: 臺北市政新聞\n"
-        "sources:\n"
-        "  - id: kcg\n    url: https://kcg.example.gov.tw/rss.xml\n    categories: [kaohsiung]\n"
-        "  - id: taipei\n    url: https://taipei.example.gov.tw/rss.xml\n    categories: [taipei]\n"
-    )
-
-
-def config_for(hub_url: str | None) -> Config:
-    return config_from_text(config_text(hub_url), "feeds.yaml")
 
 
 class Hub:
@@ -61,17 +50,43 @@ class Hub:
         self.accepted.extend(form["hub.url"])
         return Reply(status=204)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.accepted) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.1)  # room for a ping too many to show up
-        return sorted(self.accepted)
+
+class City:
+    """Two city feeds on the local server, in two categories, that a test adds stories to."""
+
+    def __init__(self, server: FeedServer) -> None:
+        self.server = server
+        self.items: dict[str, list[FeedItem]] = {"kcg": [], "taipei": []}
+        for source_id in self.items:
+            self._serve(source_id)
+
+    def publish(self, source_id: str, title: str) -> None:
+        number = len(self.items[source_id]) + 1
+        link = f"https://{source_id}.example.gov.tw/news/{number}"
+        self.items[source_id].append(FeedItem(title, link=link, published=T0))
+        self._serve(source_id)
+
+    def _serve(self, source_id: str) -> None:
+        self.server.serve(f"/{source_id}.xml", rss(self.items[source_id]))
+
+    def config(self, hub_url: str | None) -> Config:
+        hub = f"  websub_hub: {hub_url}\n" if hub_url else ""
+        return config_from_text(
+            f"settings:\n  base_url: {BASE_URL}\n  allow_private_addresses: true\n{hub}"
+            "categories:\n  kaohsiung:\n    title: 高雄市政新聞\n"
+            "  taipei:\n    title: 臺北市政新聞\n"
+            "sources:\n"
+            f"  - id: kcg\n    url: {self.server.url('/kcg.xml')}\n"
+            "    categories: [kaohsiung]\n"
+            f"  - id: taipei\n    url: {self.server.url('/taipei.xml')}\n"
+            "    categories: [taipei]\n",
+            "feeds.yaml",
+        )
 
 
-@pytest.fixture(autouse=True)
-def sources_in_store(store: Store) -> None:
-    store.sync_sources(config_for(None).sources, T0)
+@pytest.fixture
+def city(feed_server: FeedServer) -> City:
+    return City(feed_server)
 
 
 @pytest.fixture
@@ -79,132 +94,166 @@ def hub(feed_server: FeedServer) -> Hub:
     return Hub(feed_server)
 
 
-def watcher_for(hub_url: str, store: Store, first_retry: timedelta) -> FeedWatcher:
-    policy = AddressPolicy.build(allow_private=True)
-    return FeedWatcher(
-        config_for(hub_url), store, HubPinger(hub_url, policy, first_retry=first_retry)
-    )
+def poll_once(store: Store, config: Config, *source_ids: str) -> None:
+    """Poll `config`'s sources (all of them, or those named) once, as a worker's pass does."""
+    store.sync_sources(config.sources, datetime.now(UTC))
+    poller = Poller(config, store, Fetcher(allow_private_addresses=True))
+    try:
+        states = store.due_sources(datetime.now(UTC), include_not_due=True)
+        poller.poll([state for state in states if not source_ids or state.source_id in source_ids])
+    finally:
+        poller.close()
+
+
+Poll = Callable[..., None]
 
 
 @pytest.fixture
-def watcher(hub: Hub, store: Store) -> Iterator[FeedWatcher]:
-    store.apply_poll(outcome("kcg", [report("kcg", "old", title="舊聞")]))
-    watching = watcher_for(hub.url, store, timedelta(seconds=0.05))
-    watching.start()
-    yield watching
-    watching.stop()
+def poll(store: Store, city: City, hub: Hub) -> Poll:
+    """Poll the city's sources, with the hub configured."""
+    return lambda *source_ids: poll_once(store, city.config(hub.url), *source_ids)
 
 
-def write(store: Store, watcher: FeedWatcher, source_id: str, title: str) -> None:
-    """What a worker's poll does: write, and tell the watcher through the progress callback."""
-    poll = outcome(source_id, [report(source_id, title, title=title)])
-    watcher.saw_poll(poll, store.apply_poll(poll))
+def sender(store: Store, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> OutboxSender:
+    return OutboxSender(AlertStore(store), AddressPolicy(allow_private=True), clock=clock)
+
+
+def queued(store: Store) -> int:
+    with store.reading() as connection:
+        return int(connection.scalar(select(func.count()).select_from(notifications)) or 0)
+
+
+def announced(*feeds: str) -> list[str]:
+    return sorted(url for feed in feeds for url in feed_urls(BASE_URL, feed))
 
 
 def test_a_new_entry_announces_its_category_and_all_in_every_format(
-    store: Store, watcher: FeedWatcher, hub: Hub
+    store: Store, city: City, hub: Hub, poll: Poll
 ) -> None:
-    write(store, watcher, "kcg", "高雄港新航線")
+    city.publish("kcg", "高雄港新航線")
+    poll()
 
-    watcher.after_tick()
+    sender(store).deliver_due()
 
-    assert hub.wait_for(6) == sorted(feed_urls(BASE_URL, ["all", "kaohsiung"]))
+    assert sorted(hub.accepted) == announced("all", "kaohsiung")
 
 
 def test_a_feed_that_did_not_change_is_not_announced(
-    store: Store, watcher: FeedWatcher, hub: Hub
+    store: Store, city: City, hub: Hub, poll: Poll
 ) -> None:
-    write(store, watcher, "taipei", "臺北市公車路線調整")
+    city.publish("taipei", "臺北市公車路線調整")
+    poll()
 
-    watcher.after_tick()
+    sender(store).deliver_due()
 
-    assert not any("kaohsiung" in url for url in hub.wait_for(6))
-
-
-def test_a_tick_without_changes_announces_nothing(watcher: FeedWatcher, hub: Hub) -> None:
-    watcher.after_tick()
-
-    assert hub.wait_for(1, timeout=0.3) == []
+    assert sorted(hub.accepted) == announced("all", "taipei")
 
 
-def test_a_change_written_by_another_worker_is_left_to_it(
-    store: Store, watcher: FeedWatcher, hub: Hub
+def test_a_poll_that_changes_nothing_announces_nothing(
+    store: Store, city: City, hub: Hub, poll: Poll
 ) -> None:
-    store.apply_poll(outcome("kcg", [report("kcg", "elsewhere", title="別的程序寫入")]))
+    city.publish("kcg", "高雄港新航線")
+    poll()
+    sender(store).deliver_due()
+    hub.accepted.clear()
 
-    watcher.after_tick()
+    poll()  # the same feeds again
+    sender(store).deliver_due()
 
-    assert hub.wait_for(1, timeout=0.3) == []
-
-
-def test_each_change_is_announced_once(store: Store, watcher: FeedWatcher, hub: Hub) -> None:
-    write(store, watcher, "kcg", "第一則")
-    watcher.after_tick()
-    hub.wait_for(6)
-    write(store, watcher, "kcg", "第二則")
-    watcher.after_tick()
-    watcher.after_tick()
-
-    announced = hub.wait_for(12)
-
-    assert announced == sorted(feed_urls(BASE_URL, ["all", "kaohsiung"]) * 2)
+    assert hub.accepted == []
 
 
-def test_a_hub_that_fails_once_gets_the_ping_again_and_takes_it_once(
-    feed_server: FeedServer, store: Store
+def test_changes_made_before_the_ping_goes_out_share_it(
+    store: Store, city: City, hub: Hub, poll: Poll
 ) -> None:
-    hub = Hub(feed_server, failures_first=1)
-    watching = watcher_for(hub.url, store, timedelta(seconds=0.05))
-    watching.start()
-    try:
-        write(store, watching, "taipei", "颱風停班停課")
-        watching.after_tick()
+    city.publish("kcg", "第一則")
+    poll("kcg")
+    city.publish("kcg", "第二則")
+    poll("kcg")
 
-        announced = hub.wait_for(6)
-    finally:
-        watching.stop()
+    sender(store).deliver_due()
 
-    assert announced == sorted(feed_urls(BASE_URL, ["all", "taipei"]))
-    assert len(feed_server.requests_to(HUB_PATH)) == 7
+    assert sorted(hub.accepted) == announced("all", "kaohsiung")
+
+
+def test_a_change_after_the_ping_went_out_is_announced_again(
+    store: Store, city: City, hub: Hub, poll: Poll
+) -> None:
+    city.publish("kcg", "第一則")
+    poll("kcg")
+    sender(store).deliver_due()
+    city.publish("kcg", "第二則")
+    poll("kcg")
+
+    sender(store).deliver_due()
+
+    assert sorted(hub.accepted) == sorted(announced("all", "kaohsiung") * 2)
+
+
+def test_without_a_hub_nothing_is_queued(store: Store, city: City) -> None:
+    config = city.config(None)
+    city.publish("kcg", "高雄港新航線")
+
+    poll_once(store, config)
+
+    assert (feed_pings(config), queued(store)) == (None, 0)
+
+
+def test_a_ping_queued_by_a_poll_survives_a_worker_restart(
+    store: Store, city: City, hub: Hub, feed_server: FeedServer
+) -> None:
+    config = city.config(hub.url)
+    city.publish("kcg", "高雄港新航線")
+    fetcher = Fetcher(allow_private_addresses=True)
+    first_poller = Poller(config, store, fetcher)
+    Worker(config, store, first_poller).poll_due()  # it ends before its outbox round
+    first_poller.close()
+    queued_before = queued(store)
+
+    second_poller = Poller(config, store, fetcher)
+    Worker(config, store, second_poller).deliver_outbox()
+    second_poller.close()
+
+    assert queued_before == len(announced("all", "kaohsiung"))
+
+    assert sorted(hub.accepted) == announced("all", "kaohsiung")
+
+
+def test_a_failing_hub_is_retried_on_the_webhooks_schedule(
+    store: Store, city: City, feed_server: FeedServer
+) -> None:
+    pings = len(announced("all", "kaohsiung"))
+    hub = Hub(feed_server, failures_first=2 * pings)  # two rounds fail, the third succeeds
+    city.publish("kcg", "颱風停班停課")
+    poll_once(store, city.config(hub.url))
+    now = datetime.now(UTC)
+    delivering = sender(store, clock=lambda: now)
+
+    attempted = [delivering.deliver_due()]
+    for wait in (backoff(1), backoff(2)):
+        now += wait - timedelta(seconds=1)
+        attempted.append(delivering.deliver_due())  # not yet due
+        now += timedelta(seconds=1)
+        attempted.append(delivering.deliver_due())
+    now += timedelta(days=1)
+    attempted.append(delivering.deliver_due())  # nothing left: each was taken once
+
+    assert backoff(1) == FIRST_RETRY
+    assert attempted == [pings, 0, pings, 0, pings, 0]
+    assert sorted(hub.accepted) == announced("all", "kaohsiung")
+    assert len(feed_server.requests_to(HUB_PATH)) == 3 * pings
 
 
 def test_a_hub_at_a_private_address_is_refused_before_connecting(
-    feed_server: FeedServer, hub: Hub
+    store: Store, city: City, hub: Hub, feed_server: FeedServer, poll: Poll
 ) -> None:
-    error = publish(hub.url, f"{BASE_URL}/feeds/all.atom", AddressPolicy(), timeout=2.0)
+    city.publish("kcg", "高雄港新航線")
+    poll()
+    connections = feed_server.connection_count
 
-    assert error is not None and "127.0.0.1" in error and "loopback" in error
-    assert feed_server.connection_count == 0
+    OutboxSender(AlertStore(store), AddressPolicy()).deliver_due()
 
-
-def test_a_hub_that_does_not_take_the_ping_says_so(feed_server: FeedServer) -> None:
-    feed_server.handle(HUB_PATH, lambda _: Reply(status=400, body="unknown topic"))
-
-    error = publish(feed_server.url(HUB_PATH), "x", AddressPolicy(allow_private=True), 2.0)
-
-    assert error is not None and "400" in error
-
-
-def test_without_a_hub_nothing_watches_the_feeds(store: Store) -> None:
-    assert feed_watcher(config_for(None), store) is None
-
-
-def test_a_worker_announces_what_its_first_pass_wrote(
-    feed_server: FeedServer, hub: Hub, store: Store
-) -> None:
-    feed_server.serve(
-        "/kcg.xml",
-        rss([FeedItem("高雄港新航線", link="https://kcg.example.gov.tw/news/1", published=T0)]),
-    )
-    text = config_text(hub.url).replace(
-        "https://kcg.example.gov.tw/rss.xml", feed_server.url("/kcg.xml")
-    )
-    config = config_from_text(text, "feeds.yaml")
-    worker = Worker(config, store, Poller(config, store, Fetcher(allow_private_addresses=True)))
-    worker.start()
-    try:
-        announced = hub.wait_for(6, timeout=15.0)
-    finally:
-        worker.stop()
-
-    assert announced == sorted(feed_urls(BASE_URL, ["all", "kaohsiung"]))
+    assert feed_server.connection_count == connections
+    with store.reading() as connection:
+        errors = connection.scalars(select(notifications.c.last_error)).all()
+    assert errors and all("127.0.0.1" in e and "loopback" in e for e in errors)

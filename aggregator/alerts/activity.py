@@ -8,27 +8,11 @@ are whatever the source claims, often missing or wrong.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from aggregator.models import Arrival
+
 WINDOW = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    at: datetime
-    reports: int
-
-
-@dataclass(frozen=True, slots=True)
-class SourceActivity:
-    """One source's recent history, as the store has it."""
-
-    source_id: str
-    arrivals: tuple[Arrival, ...]  # within `WINDOW` of now, oldest first
-    last_arrival: datetime | None  # ever, not only within the window
-    last_success: datetime | None
-    last_error: str | None  # of the latest poll; None when it succeeded
 
 
 def daily_counts(

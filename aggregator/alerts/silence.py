@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Literal
 
-from aggregator.alerts.activity import SourceActivity
+from aggregator.models import Silence, SourceActivity
 
 QUIET_FACTOR = 3
 USUAL_GAP_PERCENTILE = 0.9
@@ -33,21 +31,6 @@ MIN_QUIET = timedelta(hours=6)  # never flag a shorter silence, however busy the
 NO_NEW_LIMIT = timedelta(days=7)
 # How the parser words a response that is a web page (aggregator/parse.py).
 HTML_ERROR_MARK = "returned an HTML page"
-
-SilenceReason = Literal["quiet", "no_new", "html"]
-
-
-@dataclass(frozen=True, slots=True)
-class Silence:
-    """A source's silence verdict: `reason` is None when it is not silent."""
-
-    reason: SilenceReason | None
-    since: datetime | None = None  # when it last brought something new (or last gave a feed)
-    usual_gap: timedelta | None = None  # None until there is history enough to learn it
-
-    @property
-    def silent(self) -> bool:
-        return self.reason is not None
 
 
 def judge_silence(activity: SourceActivity, now: datetime) -> Silence:

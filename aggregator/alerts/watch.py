@@ -11,26 +11,14 @@ SQL search per watch per poll.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from aggregator.models import Watch
+from aggregator.models import CandidateEntry, Watch, WatchScan
 from aggregator.search.query import SearchQuery, Term, parse_query
 from aggregator.search.terms import token_texts
 from aggregator.store.search_index import MAX_BODY_TOKENS, MAX_TITLE_TOKENS
 from aggregator.text.story import entry_text
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateEntry:
-    """What a watch looks at in a new entry."""
-
-    id: int
-    title: str
-    contents: tuple[str, ...]  # sanitised HTML: the entry's content, then each report's
-    published: datetime
-    categories: frozenset[str]
-    sources: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +38,19 @@ class WatchRule:
         if wanted and not entry.categories.intersection(wanted):
             return False
         return query_matches(self.query, entry)
+
+
+def scan_matches(rules: Sequence[WatchRule], scan: WatchScan) -> dict[str, list[int]]:
+    """For each watch, the ids of the scanned entries it matches, among those that
+    arrived since it looks."""
+    return {
+        rule.watch.name: [
+            entry.id
+            for entry in scan.candidates
+            if entry.first_seen >= scan.since[rule.watch.name] and rule.matches(entry)
+        ]
+        for rule in rules
+    }
 
 
 class _Haystack:

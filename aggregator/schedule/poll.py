@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from aggregator.alerts.websub import feed_pings
 from aggregator.decide import plan_writes
 from aggregator.dedupe import fingerprint_reports
 from aggregator.fetch.fetcher import Fetcher
@@ -97,6 +98,7 @@ class Poller:
         self._sources = {source.id: source for source in config.sources}
         self._store = store
         self._fetcher = fetcher
+        self._pings = feed_pings(config)  # queued by the polls that change a feed
         self._threads = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch")
         self._parsers: ProcessPoolExecutor | None = None
         self._parsers_lock = threading.Lock()  # fetch threads ask for the pool at once
@@ -230,6 +232,7 @@ class Poller:
             feed_title=feed.title if feed else None,
             feed_link=feed.link if feed else None,
             plan=fetched.plan,
+            pings=self._pings,
             next_poll=next_poll(interval=source.interval, status=status, failures=0, now=now),
         )
 

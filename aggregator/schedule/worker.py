@@ -1,12 +1,18 @@
-"""The polling worker: a loop that, every tick, claims due sources and polls them.
+"""The worker: one APScheduler runs every periodic duty, each a job of its own.
 
-Sources are claimed from the store with a lease, so several workers on
-PostgreSQL share the work without a coordinator, and a worker that dies loses
-its sources to the others when the lease runs out. Each tick claims a batch at a
-time and polls it, and claims again while sources are due: a claim never takes more
-than a host's share (see `Store.claim_due`), so on many hosts the next batch starts
-while it would otherwise sit out a tick. Retention (and alerting) run on an
-APScheduler beside it.
+- `poll` (every `TICK`): claim the due sources a batch at a time and poll them, until
+  none is due. Sources are claimed from the store with a lease, so several workers on
+  PostgreSQL share the work without a coordinator, and a worker that dies loses its
+  sources to the others when the lease runs out. A claim never takes more than a host's
+  share (see `Store.claim_due`), so on many hosts the next batch starts while it would
+  otherwise sit out a tick.
+- `alerting` (every `ALERTING_EVERY`): watches and silence (`alerts.run`).
+- `outbox` (every `OUTBOX_EVERY`): webhooks and WebSub pings (`alerts.outbox`).
+- `retention` (daily): old entries leave the store.
+
+Every job runs one instance at a time and coalesces missed runs: a pass longer than its
+interval makes the next run wait for it instead of piling up. Each duty is also a method,
+so a caller (a test) can run one pass without the scheduler.
 """
 
 from __future__ import annotations
@@ -17,19 +23,23 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import make_url
 
+from aggregator.alerts.outbox import OutboxSender
 from aggregator.alerts.run import Alerting
-from aggregator.alerts.websub import feed_watcher
+from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.models import Config
 from aggregator.schedule.poll import FETCH_THREADS, PassSummary, Poller
-from aggregator.schedule.retention import remove_expired
+from aggregator.schedule.retention import remove_expired, remove_settled_messages
 from aggregator.store import Store
+from aggregator.store.alerts import AlertStore
 
 log = logging.getLogger("aggregator.schedule.worker")
 
@@ -39,6 +49,11 @@ TICK = timedelta(seconds=1)
 # Longer than one batch can take: fetches have a 30 s deadline, parses are bounded.
 LEASE = timedelta(minutes=5)
 BATCH = FETCH_THREADS * 2
+# Watches and silence need not look every tick (the silence judgement reads 30 days of
+# arrivals); a watch's webhook goes out within this and an outbox round.
+ALERTING_EVERY = timedelta(seconds=30)
+# How soon a queued message or a due retry goes out.
+OUTBOX_EVERY = timedelta(seconds=2)
 RETENTION_EVERY = timedelta(days=1)
 # After start, once: a worker restarted daily would otherwise never reach its first run.
 RETENTION_FIRST_AFTER = timedelta(minutes=1)
@@ -50,58 +65,98 @@ class WorkerAlreadyRunning(Exception):
 
 class Worker:
     def __init__(
-        self, config: Config, store: Store, poller: Poller, *, lease: timedelta = LEASE
+        self,
+        config: Config,
+        store: Store,
+        poller: Poller,
+        *,
+        lease: timedelta = LEASE,
+        scheduler: BaseScheduler | None = None,  # a BackgroundScheduler if None
     ) -> None:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._store = store
         self._poller = poller
         self._lease = lease
         self._retention_days = config.settings.retention_days
-        self._scheduler = BackgroundScheduler(timezone=UTC)
         self._lock: IO[str] | None = None
         self._stopping = threading.Event()
-        self._websub = feed_watcher(config, store)  # None: no hub to tell about changes
-        # A loop, not a scheduler job: a pass may outlast a tick, and the next tick should
-        # then wait for it rather than be skipped with a warning.
-        self._polling = threading.Thread(target=self._poll_until_stopped, name="poll")
         self._alerting = Alerting(config, store)
+        policy = AddressPolicy.build(allow_private=config.settings.allow_private_addresses)
+        self._outbox = OutboxSender(AlertStore(store), policy)
         store.sync_sources(config.sources, datetime.now(UTC))
+        self._scheduler = scheduler or BackgroundScheduler(timezone=UTC)
+        self._add_jobs(datetime.now(UTC))
+
+    def _add_jobs(self, now: datetime) -> None:
+        jobs: list[tuple[str, Callable[[], object], timedelta, datetime]] = [
+            ("poll", self.poll_due, TICK, now),
+            ("alerting", self.check_alerts, ALERTING_EVERY, now),
+            ("outbox", self.deliver_outbox, OUTBOX_EVERY, now),
+            ("retention", self.remove_expired, RETENTION_EVERY, now + RETENTION_FIRST_AFTER),
+        ]
+        for name, duty, every, first in jobs:
+            self._scheduler.add_job(
+                duty, "interval", seconds=every.total_seconds(), id=name, name=name,
+                max_instances=1, coalesce=True, next_run_time=first,
+                misfire_grace_time=None,  # late is better than never: each pass catches up
+            )
+
+    # --- the duties: each one pass, never raising (the store may be down) -------------
 
     def run_pass(self) -> PassSummary:
         """Claim one batch of the sources that are due and poll it."""
         states = self._store.claim_due(self.name, datetime.now(UTC), self._lease, BATCH)
         if not states:
             return PassSummary()
-        return self._poller.poll(states, self._websub.saw_poll if self._websub else None)
+        return self._poller.poll(states)
 
-    def run_due(self) -> None:
+    def poll_due(self) -> None:
         """Poll batches until no source is due (or the worker is stopping)."""
-        while not self._stopping.is_set() and self.run_pass() != PassSummary():
-            pass
+        try:
+            while not self._stopping.is_set() and self.run_pass() != PassSummary():
+                pass
+        except Exception:
+            # Sources whose poll was not written keep their lease until it runs out,
+            # then any worker polls them again.
+            log.exception("poll pass failed", extra={"worker": self.name})
+
+    def check_alerts(self) -> None:
+        """Watches and silence, on what the store holds now."""
+        try:
+            self._alerting.check(datetime.now(UTC))
+        except Exception:
+            log.exception("alerting failed", extra={"worker": self.name})
+
+    def deliver_outbox(self) -> None:
+        """Deliver every message due now (or until the worker is stopping)."""
+        try:
+            while not self._stopping.is_set() and self._outbox.deliver_due():
+                pass
+        except Exception:
+            log.exception("outbox round failed", extra={"worker": self.name})
+
+    def remove_expired(self) -> None:
+        """Old entries, and settled outbox messages."""
+        try:
+            now = datetime.now(UTC)
+            remove_expired(self._store, self._retention_days, now)
+            remove_settled_messages(self._store, now)
+        except Exception:  # the next run removes what this one left
+            log.exception("retention failed", extra={"worker": self.name})
+
+    # --- running ---------------------------------------------------------------------
 
     def start(self) -> None:
         if self._store.dialect == "sqlite":
             self._lock = _lock_sqlite_worker(self._store.url)
-        now = datetime.now(UTC)
-        if self._websub is not None:
-            self._websub.start()  # before the first pass: what feeds hold before it writes
-        self._polling.start()
-        self._scheduler.add_job(
-            self._retain, "interval", seconds=RETENTION_EVERY.total_seconds(), id="retention",
-            max_instances=1, coalesce=True, next_run_time=now + RETENTION_FIRST_AFTER,
-        )
         self._scheduler.start()
-        self._alerting.start()
         log.info("worker started", extra={"worker": self.name})
 
     def stop(self) -> None:
+        """Stop scheduling, let the running passes finish (a poll pass stops after its
+        batch), then release the parse processes and the lock."""
         self._stopping.set()
-        if self._polling.is_alive():
-            self._polling.join()
         self._scheduler.shutdown(wait=True)
-        if self._websub is not None:
-            self._websub.stop()
-        self._alerting.stop()
         self._poller.close()
         if self._lock is not None:
             self._lock.close()
@@ -114,29 +169,17 @@ class Worker:
         finally:
             self.stop()
 
-    def _poll_until_stopped(self) -> None:
-        while True:
-            self._tick()
-            if self._stopping.wait(TICK.total_seconds()):
-                return
 
-    def _tick(self) -> None:
-        try:
-            self.run_due()
-            if self._websub is not None:
-                self._websub.after_tick()
-            # Watches and silence look at what the pass wrote.
-            self._alerting.after_pass(datetime.now(UTC))
-        except Exception:  # the store may be down: log, and try again next tick
-            # Sources whose poll was not written keep their lease until it runs out,
-            # then any worker polls them again.
-            log.exception("poll pass failed", extra={"worker": self.name})
+class _NotSkippedRuns(logging.Filter):
+    """A pass that outlasts its interval is normal (a poll pass of many sources outlasts
+    every tick): the next run waits for it, which APScheduler words as a warning that a
+    run was skipped, once per tick."""
 
-    def _retain(self) -> None:
-        try:
-            remove_expired(self._store, self._retention_days, datetime.now(UTC))
-        except Exception:  # the store may be down: the next run removes what this one left
-            log.exception("retention failed", extra={"worker": self.name})
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_NotSkippedRuns())
 
 
 def _lock_sqlite_worker(url: str) -> IO[str]:

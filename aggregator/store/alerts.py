@@ -1,8 +1,8 @@
-"""The store's side of watches and alerts: matches, the webhook outbox, silence episodes,
-source activity and the poll counters, on the `Store`'s connections.
+"""The store's side of watches and alerts: matches, silence episodes, source activity,
+claiming from the outbox (`outbox`) and the poll counters, on the `Store`'s connections.
 
 Exactly once: a watch notifies for an entry only when its `watch_matches` row is inserted,
-and the notification is queued (`notifications`, the outbox) in that same transaction. The
+and the notification is queued in the outbox in that same transaction. The
 row's primary key (watch, entry) makes a second insert a no-op, whichever worker, re-poll
 or restart tries it, and a story that three sources report is one entry. Silence episodes
 work the same way: one row per silent source, one notification when it appears.
@@ -13,42 +13,41 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, delete, func, select, update
 
-from aggregator.alerts.activity import WINDOW, Arrival, SourceActivity
-from aggregator.alerts.silence import Silence
-from aggregator.alerts.watch import CandidateEntry, WatchRule
-from aggregator.models import PollStats, StoredEntry
-from aggregator.store import Store
+from aggregator.models import (
+    Arrival,
+    CandidateEntry,
+    OutboundPost,
+    PollStats,
+    Silence,
+    SourceActivity,
+    StoredEntry,
+    Watch,
+    WatchScan,
+)
+from aggregator.store import Store, outbox
+from aggregator.store.outbox import OutboxMessage
 from aggregator.store.pollstats import read_poll_stats
+from aggregator.store.rows import insert_ignoring
 from aggregator.store.schema import (
     entries,
     entry_categories,
-    notifications,
     reports,
     silence_episodes,
     sources,
-    store_meta,
     watch_matches,
     watch_scans,
 )
+from aggregator.store.version import bump_version
 
 # New entries are looked at again for this long after their first-seen time: a poll's
 # transaction commits after that time, up to a lease later, and may have missed a scan.
 SCAN_OVERLAP = timedelta(minutes=10)
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    id: int
-    url: str
-    payload: bytes  # JSON
-    attempts: int  # made before this one
+JSON = "application/json; charset=utf-8"
 
 
 class AlertStore:
@@ -57,55 +56,56 @@ class AlertStore:
 
     # --- watches -------------------------------------------------------------------
 
-    def scan_watches(self, rules: Sequence[WatchRule], now: datetime) -> int:
-        """Match the entries that arrived since the last scan against every watch; record
-        each new match and queue its webhook. Returns how many new matches were recorded."""
-        if not rules:
-            return 0
+    def watch_scan(self, names: Sequence[str], now: datetime) -> WatchScan:
+        """What the watches `names` look at now: the entries that arrived since each last
+        looked (a watch never seen before looks from `now`, so that adding a watch does
+        not alert on the whole archive)."""
+        with self._store.reading() as connection:
+            since = _scan_since(connection, names, now)
+            start = min(since.values(), default=now)
+            return WatchScan(since, tuple(_candidates(connection, start)))
+
+    def record_watch_scan(
+        self, watches: Sequence[Watch], matched: Mapping[str, Sequence[int]], now: datetime
+    ) -> int:
+        """Record each watch's new matches (entry ids) and queue their webhooks, and that
+        the watches looked up to `now`. Returns how many matches were new: a match
+        recorded before (another worker, a re-poll, a restart) is neither recorded nor
+        notified again."""
+        names = [watch.name for watch in watches]
         with self._store.writing() as connection:
-            active_since = _scan_state(connection, [rule.watch.name for rule in rules], now)
-            start = min(active_since.values())
-            candidates = _candidates(connection, start)
-            matched = 0
-            for rule in rules:
-                name = rule.watch.name
-                fresh = [
-                    entry.id
-                    for first_seen, entry in candidates
-                    if first_seen >= active_since[name] and rule.matches(entry)
-                ]
+            for name in names:
+                insert_ignoring(
+                    connection,
+                    watch_scans,
+                    {"watch": name, "active_since": now, "scanned_until": now},
+                )
+            recorded_count = 0
+            for watch in watches:
                 recorded = [
                     entry_id
-                    for entry_id in fresh
-                    if _insert_ignoring(
+                    for entry_id in matched.get(watch.name, ())
+                    if insert_ignoring(
                         connection,
                         watch_matches,
-                        {"watch": name, "entry_id": entry_id, "matched_at": now},
+                        {"watch": watch.name, "entry_id": entry_id, "matched_at": now},
                     )
                 ]
-                matched += len(recorded)
-                if rule.watch.webhook and recorded:
+                recorded_count += len(recorded)
+                if watch.webhook and recorded:
                     for entry in self._store.entries_by_id(connection, recorded):
-                        _enqueue(
+                        outbox.enqueue(
                             connection,
-                            f"watch:{name}:{entry.id}",
-                            rule.watch.webhook,
-                            watch_payload(name, entry),
+                            f"watch:{watch.name}:{entry.id}",
+                            _json_post(watch.webhook, watch_payload(watch.name, entry)),
                             now,
                         )
-            if matched:
-                # The watches' feeds are cached on the store version.
-                connection.execute(
-                    update(store_meta)
-                    .where(store_meta.c.key == "version")
-                    .values(value=store_meta.c.value + 1)
-                )
+            if recorded_count:
+                bump_version(connection)  # the watches' feeds are cached on it
             connection.execute(
-                update(watch_scans)
-                .where(watch_scans.c.watch.in_(list(active_since)))
-                .values(scanned_until=now)
+                update(watch_scans).where(watch_scans.c.watch.in_(names)).values(scanned_until=now)
             )
-            return matched
+            return recorded_count
 
     def watch_entries(self, name: str, limit: int) -> list[StoredEntry]:
         """The entries that fired watch `name`, most recently matched first."""
@@ -120,13 +120,13 @@ class AlertStore:
 
     # --- sources: activity and silence ------------------------------------------
 
-    def activities(self, now: datetime) -> dict[str, SourceActivity]:
-        """Every (not removed) source's arrivals over the last `WINDOW`."""
+    def activities(self, since: datetime) -> dict[str, SourceActivity]:
+        """Every (not removed) source's arrivals since `since`."""
         with self._store.reading() as connection:
             arrivals: dict[str, list[Arrival]] = defaultdict(list)
             for row in connection.execute(
                 select(reports.c.source_id, reports.c.first_seen, func.count())
-                .where(reports.c.first_seen >= now - WINDOW)
+                .where(reports.c.first_seen >= since)
                 .group_by(reports.c.source_id, reports.c.first_seen)
                 .order_by(reports.c.source_id, reports.c.first_seen)
             ):
@@ -176,68 +176,36 @@ class AlertStore:
                     "since": verdict.since,
                     "flagged_at": now,
                 }
-                if not _insert_ignoring(connection, silence_episodes, values):
+                if not insert_ignoring(connection, silence_episodes, values):
                     continue
                 newly_silent.append(source_id)
                 for webhook in webhooks.get(source_id, ()):
-                    _enqueue(
+                    outbox.enqueue(
                         connection,
                         f"silence:{source_id}:{now.isoformat()}:{webhook}",
-                        webhook,
-                        silence_payload(source_id, verdict),
+                        _json_post(webhook, silence_payload(source_id, verdict)),
                         now,
                     )
         return newly_silent
 
     # --- the outbox ------------------------------------------------------------------
 
-    def claim_notifications(
-        self, now: datetime, lease: timedelta, limit: int
-    ) -> list[Notification]:
-        """Up to `limit` notifications due now, hidden from other senders for `lease`
-        (a sender that dies mid-delivery leaves them to be retried after it)."""
+    def claim_outbox(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` messages due now, for one sender (see `outbox.claim`)."""
         with self._store.writing() as connection:
-            rows = connection.execute(
-                select(
-                    notifications.c.id,
-                    notifications.c.url,
-                    notifications.c.payload,
-                    notifications.c.attempts,
-                )
-                .where(notifications.c.next_attempt <= now)
-                .order_by(notifications.c.next_attempt, notifications.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if rows:
-                connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id.in_([row.id for row in rows]))
-                    .values(next_attempt=now + lease)
-                )
-            return [Notification(r.id, r.url, r.payload.encode(), r.attempts) for r in rows]
+            return outbox.claim(connection, now, lease, limit)
 
-    def next_notification_due(self) -> datetime | None:
-        """When the earliest pending notification is due, if any is pending."""
-        with self._store.reading() as connection:
-            due: datetime | None = connection.scalar(select(func.min(notifications.c.next_attempt)))
-            return due
-
-    def settle_notification(
-        self, notification_id: int, now: datetime, error: str | None, retry_at: datetime | None
+    def settle_outbox(
+        self, message_id: int, now: datetime, error: str | None, retry_at: datetime | None
     ) -> None:
         """Record an attempt: delivered (no error), to retry at `retry_at`, or given up."""
-        values: dict[str, Any] = {
-            "attempts": notifications.c.attempts + 1,
-            "last_error": error,
-            "next_attempt": retry_at if error else None,
-        }
-        if error is None:
-            values["delivered_at"] = now
         with self._store.writing() as connection:
-            connection.execute(
-                update(notifications).where(notifications.c.id == notification_id).values(values)
-            )
+            outbox.settle(connection, message_id, now, error, retry_at)
+
+    def remove_settled_outbox(self, cutoff: datetime) -> int:
+        """Remove the delivered and given-up messages queued before `cutoff`."""
+        with self._store.writing() as connection:
+            return outbox.remove_settled_before(connection, cutoff)
 
     # --- metrics ---------------------------------------------------------------------
 
@@ -270,39 +238,29 @@ def silence_payload(source_id: str, verdict: Silence) -> dict[str, Any]:
     }
 
 
+def _json_post(url: str, payload: Mapping[str, Any]) -> OutboundPost:
+    return OutboundPost(url, json.dumps(payload, ensure_ascii=False), JSON)
+
+
 def _hours(gap: timedelta | None) -> float | None:
     return None if gap is None else round(gap.total_seconds() / 3600, 1)
 
 
-def _scan_state(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
-    """Since when each watch looks at entries; a watch seen for the first time starts now,
-    so that adding a watch does not alert on the whole archive."""
-    known = _pairs(
-        connection.execute(
-            select(watch_scans.c.watch, watch_scans.c.scanned_until).where(
-                watch_scans.c.watch.in_(names)
-            )
+def _scan_since(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
+    """Since when each watch looks at entries: a little before its last scan (see
+    SCAN_OVERLAP), never before it existed; `now` for a watch never scanned."""
+    scanned = {
+        row.watch: max(row.active_since, row.scanned_until - SCAN_OVERLAP)
+        for row in connection.execute(
+            select(watch_scans.c.watch, watch_scans.c.active_since, watch_scans.c.scanned_until)
+            .where(watch_scans.c.watch.in_(names))
         )
-    )
-    for name in names:
-        if name not in known:
-            _insert_ignoring(
-                connection, watch_scans, {"watch": name, "active_since": now, "scanned_until": now}
-            )
-    active = _pairs(
-        connection.execute(
-            select(watch_scans.c.watch, watch_scans.c.active_since).where(
-                watch_scans.c.watch.in_(names)
-            )
-        )
-    )
-    # Each watch re-reads a little before its last scan (see SCAN_OVERLAP), never before it
-    # existed.
-    return {name: max(active[name], known.get(name, now) - SCAN_OVERLAP) for name in names}
+    }
+    return {name: scanned.get(name, now) for name in names}
 
 
-def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime, CandidateEntry]]:
-    """The entries first seen since `start`, each with its first-seen time."""
+def _candidates(connection: Connection, start: datetime) -> list[CandidateEntry]:
+    """The entries first seen since `start`."""
     rows = connection.execute(
         select(
             entries.c.id,
@@ -333,16 +291,14 @@ def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime,
             reporters[entry_id].add(source_id)
             contents[entry_id].append(content or summary)
     return [
-        (
+        CandidateEntry(
+            row.id,
+            row.title,
+            (row.content, *contents[row.id]),
+            row.published,
             row.first_seen,
-            CandidateEntry(
-                row.id,
-                row.title,
-                (row.content, *contents[row.id]),
-                row.published,
-                frozenset(categories[row.id]),
-                frozenset(reporters[row.id]),
-            ),
+            frozenset(categories[row.id]),
+            frozenset(reporters[row.id]),
         )
         for row in rows
     ]
@@ -351,30 +307,3 @@ def _candidates(connection: Connection, start: datetime) -> list[tuple[datetime,
 def _pairs(rows: Iterable[Row[Any, Any]]) -> dict[Any, Any]:
     """A two-column result as a mapping of the first column to the second."""
     return {row[0]: row[1] for row in rows}
-
-
-def _insert_ignoring(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert a row unless its key exists (also when another worker inserts it meanwhile);
-    True when this call inserted it."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(dict(values)).on_conflict_do_nothing()
-    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped insert.
-    inserted = connection.execute(statement.returning(*table.primary_key.columns)).first()
-    return inserted is not None
-
-
-def _enqueue(
-    connection: Connection, key: str, url: str, payload: Mapping[str, Any], now: datetime
-) -> None:
-    _insert_ignoring(
-        connection,
-        notifications,
-        {
-            "dedupe_key": key,
-            "url": url,
-            "payload": json.dumps(payload, ensure_ascii=False),
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt": now,
-        },
-    )

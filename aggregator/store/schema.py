@@ -182,14 +182,15 @@ watch_scans = Table(
     Column("scanned_until", UTCDateTime, nullable=False),
 )
 
-# The outbox of webhook deliveries, written in the transaction that decided to notify.
+# The outbox of POSTs (webhooks, WebSub pings), written in the transaction that decided them.
 notifications = Table(
     "notifications",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("dedupe_key", String(400), nullable=False, unique=True),
     Column("url", Text, nullable=False),
-    Column("payload", Text, nullable=False),  # JSON
+    Column("payload", Text, nullable=False),  # the body: JSON, or a WebSub ping's form
+    Column("content_type", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt", UTCDateTime),  # None once delivered or given up

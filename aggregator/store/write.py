@@ -25,6 +25,7 @@ from aggregator.store.merge import (
     index_reports,
     recent_texts,
 )
+from aggregator.store.outbox import queue_feed_pings
 from aggregator.store.pollstats import record_poll
 from aggregator.store.rows import chunks
 from aggregator.store.schema import entries, reports, sources
@@ -73,6 +74,8 @@ class PollWriter:
                     )
                     if plan.new or plan.changed:
                         bump_version(connection)
+                        # WebSub: announced from the outbox, queued with what changed.
+                        queue_feed_pings(connection, outcome)
                 record_poll(connection, outcome, counts)
                 return counts
         except IntegrityError as error:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from aggregator.alerts.activity import SourceActivity, daily_counts
-from aggregator.alerts.silence import Silence, judge_silence
+from aggregator.alerts.activity import WINDOW, daily_counts
+from aggregator.alerts.silence import judge_silence
+from aggregator.models import Silence, SourceActivity
 from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
 from aggregator.web.timefmt import rfc3339
@@ -26,7 +27,7 @@ def activity_views(store: Store, now: datetime, zone: tzinfo) -> dict[str, Activ
     """Every source's activity, by source id."""
     return {
         source_id: _view(activity, now, zone)
-        for source_id, activity in AlertStore(store).activities(now).items()
+        for source_id, activity in AlertStore(store).activities(now - WINDOW).items()
     }
 
 
