@@ -267,12 +267,12 @@ def test_a_key_named_in_fields_that_no_item_has_is_a_failure_naming_it(
                                                  fields=OpenDataFields(agency="發布機關")))
 
 
-def test_an_opendata_source_answering_rss_says_to_make_it_a_feed(
+def test_an_opendata_endpoint_answering_rss_is_read_as_the_feed_it_is(
     feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    with pytest.raises(ParseError, match="the response is XML, not an OpenData JSON array"):
-        fetched(feed_server, fetcher, "/OpenData.aspx", "../feeds/rss20.xml",
-                "application/rss+xml", SourceFormat(kind="opendata"))
+    feed = fetched(feed_server, fetcher, "/OpenData.aspx", "../feeds/rss20.xml",
+                   "application/rss+xml", SourceFormat(kind="opendata"))
+    assert feed.entries[0].title == "高雄捷運環狀輕軌全線通車 市長邀市民搭乘"
 
 
 # --- cap: disaster alerts --------------------------------------------------------------

@@ -70,11 +70,7 @@ def _read_kind(
         return read_html_list(text, source_format.selectors)
     if kind == "cap":
         return read_cap(text, now=fetched_at)
-    if kind == "opendata" and text.startswith("<"):
-        raise ParseError(
-            "the response is XML, not an OpenData JSON array: if it is an RSS feed, "
-            "set kind: feed"
-        )
+    # feed and opendata alike: the CMS's OpenData endpoint answers RSS for some SNs.
     return _read(text, content_type=content_type, url=url, fields=source_format.fields)
 
 
