@@ -17,7 +17,7 @@ from aggregator.models import AlertArea
 from aggregator.parse.charset import with_utf8_declaration
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 
-__all__ = ["read_cap"]
+__all__ = ["area_categories", "read_cap"]
 
 _Element = ElementTree.Element
 
@@ -163,3 +163,12 @@ def _paragraphs(parent: _Element, name: str) -> str | None:
         return None
     lines = (" ".join(line.split()) for line in "".join(child.itertext()).splitlines())
     return "\n".join(line for line in lines if line) or None
+
+
+def area_categories(
+    areas: tuple[AlertArea, ...], mapping: tuple[tuple[str, str], ...]
+) -> tuple[str, ...]:
+    """The categories a source's `areas:` sends an alert to: each key matches an area's
+    name or one of its geocodes."""
+    keys = {key for area in areas for key in (area.name, *area.geocodes)}
+    return tuple(dict.fromkeys(slug for key, slug in mapping if key in keys))
