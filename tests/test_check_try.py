@@ -3,7 +3,9 @@ or why nothing would be; nothing is written."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +13,7 @@ from aggregator.cli import main
 from tests.feedserver import FeedServer
 from tests.fixtures_http import read_data
 
+TAIPEI = ZoneInfo("Asia/Taipei")
 CONFIG = """\
 settings:
   allow_private_addresses: {allow_private}
@@ -94,14 +97,18 @@ def test_an_opendata_array_shows_each_entry_with_its_agency(
 def test_an_alert_shows_its_severity_expiry_and_the_categories_of_its_areas(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    in_force = read_data("kinds/cap_alert.xml").replace(b"2024-03-16T20:12", b"2099-03-16T20:12")
+    # The dry run reads the clock: an alert in force is one that expires after it.
+    expires = (datetime.now(UTC) + timedelta(hours=12)).astimezone(TAIPEI)
+    in_force = read_data("kinds/cap_alert.xml").replace(
+        b"2024-03-16T20:12:00+08:00", expires.isoformat(timespec="seconds").encode()
+    )
     feed_server.serve("/alert.cap", in_force, content_type="application/xml")
     assert check_try(tmp_path, feed_server, "alerts") == 0
     assert capsys.readouterr().out.splitlines()[2:] == [
         "2024-03-16 08:12  地震報告 花蓮縣震度4級",
         "    https://www.cwa.gov.tw/V8/C/E/EQ/EQ113045.html",
         "    agency: 交通部中央氣象署",
-        "    severity: Moderate, expires 2099-03-16 20:12",
+        f"    severity: Moderate, expires {expires:%Y-%m-%d %H:%M}",
         "    areas: 花蓮縣, 宜蘭縣 (categories: national, hualien)",
     ]
 

@@ -284,7 +284,8 @@ def test_alerts_in_force_carry_expiry_severity_and_areas_and_expired_ones_are_le
     feed = fetched(feed_server, fetcher, "/RssAtomFeed.ashx", "ncdr_alerts.atom",
                    "application/atom+xml", SourceFormat(kind="cap"))
     assert feed.title == "國家災害防救科技中心 示警資料"
-    closure, rain, reservoir = feed.entries  # 臺北市's closure expired yesterday
+    # 臺北市's closure expired yesterday; the last entry is a test of the alert system.
+    closure, rain, reservoir, wind = feed.entries
     assert (
         closure.title,
         closure.agency,
@@ -311,6 +312,14 @@ def test_alerts_in_force_carry_expiry_severity_and_areas_and_expired_ones_are_le
         datetime(2024, 3, 16, 21, tzinfo=UTC),
         (AlertArea(name="花蓮縣", geocodes=("1001500000",)),),
         ("降雨",),
+    )
+    # The agency's own entries: zone-less Taipei dates with Chinese AM/PM, HTML summaries.
+    assert (wind.tags, wind.agency, wind.summary, wind.published, wind.expires) == (
+        ("強風",),
+        None,
+        "東北風影響，<b>新北市沿海</b>地區有強風",
+        datetime(2024, 3, 15, 20, 40, tzinfo=UTC),
+        datetime(2024, 3, 16, 10, tzinfo=UTC),
     )
     # Its details are only in the linked CAP document: an alert without an expiry.
     assert (reservoir.title, reservoir.link, reservoir.expires) == (

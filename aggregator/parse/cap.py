@@ -5,25 +5,33 @@ road closures). An alert's CAP details come either as `cap:` elements of the Ato
 as a CAP `<alert>` embedded in the entry, or in a CAP document of its own (a body whose
 root is `<alert>`). Each entry carries the alert's expiry, severity and areas. The feed
 keeps alerts long after they expire: an alert already expired when fetched is not news,
-so it is left out.
+so it is left out, and so are tests and exercises (CAP status other than Actual).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 from aggregator.models import AlertArea
 from aggregator.parse.charset import with_utf8_declaration
+from aggregator.parse.dates import parse_date
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 
 __all__ = ["area_categories", "read_cap"]
 
 _Element = ElementTree.Element
+_ExpiryReader = Callable[[str | None], datetime | None]
+# parse_date never gives a date later than the `now` it is given (a published date in the
+# future is a wrong clock), but an expiry lies ahead: it is read against this horizon.
+_EXPIRY_HORIZON = timedelta(days=366)
 
 
-def read_cap(text: str, *, now: datetime) -> RawFeed:
-    """Alerts in force at `now` (or with no expiry), from an Atom feed or a CAP document."""
+def read_cap(text: str, *, now: datetime, timezone: str) -> RawFeed:
+    """Alerts in force at `now` (or with no expiry), from an Atom feed or a CAP document.
+    CAP dates carry their offset; the agency's Atom entries write theirs zone-less in
+    `timezone`, with Chinese AM/PM (2026/3/10 上午 12:00:00)."""
     if "<!DOCTYPE" in text[:4096].upper():
         # Neither Atom nor CAP needs one; refusing it refuses entity expansion attacks too.
         raise ParseError("the document declares a DOCTYPE, which no alert feed needs")
@@ -34,18 +42,26 @@ def read_cap(text: str, *, now: datetime) -> RawFeed:
         reason = f"the alert feed is not well-formed XML: line {line}, column {column}"
         raise ParseError(reason) from None
     if _local(root.tag) == "alert":
-        entries = [_alert_entry(root, atom=None)]
+        alerts: list[tuple[_Element, _Element | None]] = [(root, None)]
         title = None
     elif _local(root.tag) == "feed":
-        entries = [
-            _alert_entry(_embedded_alert(entry), atom=entry) for entry in _all(root, "entry")
-        ]
+        alerts = [(_embedded_alert(entry), entry) for entry in _all(root, "entry")]
         title = _child_text(root, "title")
     else:
         raise ParseError(
             f"the document's root element is <{_local(root.tag)}>, not an Atom <feed> of "
             "alerts or a CAP <alert>: is kind: cap right for this source?"
         )
+
+    def expiry(text: str | None) -> datetime | None:
+        horizon = now + _EXPIRY_HORIZON
+        return None if text is None else parse_date(text, timezone=timezone, now=horizon)
+
+    entries = (
+        _alert_entry(alert, atom=atom, expiry=expiry)
+        for alert, atom in alerts
+        if (_child_text(alert, "status") or "Actual").capitalize() == "Actual"
+    )
     return RawFeed(
         title=_plain_text(title),
         link=None,
@@ -61,29 +77,29 @@ def _embedded_alert(entry: _Element) -> _Element:
     return next((element for element in entry.iter() if _local(element.tag) == "alert"), entry)
 
 
-def _alert_entry(alert: _Element, *, atom: _Element | None) -> RawEntry:
+def _alert_entry(alert: _Element, *, atom: _Element | None, expiry: _ExpiryReader) -> RawEntry:
     info = _info(alert)
     headline = _child_text(info, "headline")
     event = _child_text(info, "event")
     title = headline or (_child_text(atom, "title") if atom is not None else None) or event
     description = _paragraphs(info, "description")
-    summary = _child_text(atom, "summary") if atom is not None else None
+    summary = _atom_text(atom, "summary") if atom is not None else None
     sender = _child_text(info, "senderName")
     return RawEntry(
         guid=(_child_text(atom, "id") if atom is not None else None)
         or _child_text(alert, "identifier"),
         link=(_atom_link(atom) if atom is not None else None) or _child_text(info, "web"),
         title=_plain_text(title),
-        summary=_plain_text(summary or description),
+        summary=summary or _plain_text(description),
         content=_plain_text(description),
         published=_child_text(alert, "sent")
         or _child_text(info, "effective")
         or (_child_text(atom, "published") if atom is not None else None),
         updated=_child_text(atom, "updated") if atom is not None else None,
         author=_atom_author(atom) if atom is not None else None,
-        tags=(event,) if event else (),
+        tags=(event,) if event else _atom_categories(atom),
         agency=sender,
-        expires=_instant(_child_text(info, "expires")),
+        expires=expiry(_child_text(info, "expires")),
         severity=_child_text(info, "severity"),
         areas=_areas(info),
     )
@@ -127,15 +143,18 @@ def _plain_text(text: str | None) -> RawText | None:
     return RawText(text, is_html=False) if text else None
 
 
-def _instant(text: str | None) -> datetime | None:
-    """A CAP date-time, which always carries its offset (2024-07-24T17:00:00+08:00)."""
+def _atom_text(entry: _Element, name: str) -> RawText | None:
+    text = _child_text(entry, name)
     if text is None:
         return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
+    kind = next(iter(_all(entry, name))).get("type", "text")
+    return RawText(text, is_html=kind in ("html", "xhtml"))
+
+
+def _atom_categories(entry: _Element | None) -> tuple[str, ...]:
+    if entry is None:
+        return ()
+    return tuple(term for category in _all(entry, "category") if (term := category.get("term")))
 
 
 def _local(tag: object) -> str:

@@ -49,7 +49,7 @@ def parse_feed(
     if not text:
         raise ParseError("the server sent an empty response instead of a feed")
     raw = _read_kind(text, content_type=content_type, url=url, source_format=source_format,
-                     fetched_at=fetched_at)
+                     fetched_at=fetched_at, timezone=timezone)
     return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone)
 
 
@@ -60,6 +60,7 @@ def _read_kind(
     url: str,
     source_format: SourceFormat,
     fetched_at: datetime,
+    timezone: str,
 ) -> RawFeed:
     kind = source_format.kind
     if kind == "html":
@@ -69,7 +70,7 @@ def _read_kind(
             raise ParseError("the page is a feed, not a news list: set kind: feed instead")
         return read_html_list(text, source_format.selectors)
     if kind == "cap":
-        return read_cap(text, now=fetched_at)
+        return read_cap(text, now=fetched_at, timezone=timezone)
     # feed and opendata alike: the CMS's OpenData endpoint answers RSS for some SNs.
     return _read(text, content_type=content_type, url=url, fields=source_format.fields)
 
