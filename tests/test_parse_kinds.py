@@ -246,6 +246,14 @@ def test_opendata_keys_named_in_fields_are_read(feed_server: FeedServer, fetcher
     )
 
 
+def test_a_feed_source_that_turns_out_to_be_an_opendata_array_uses_its_fields(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed = fetched(feed_server, fetcher, "/OpenData.aspx", "opendata_unusual_keys.json",
+                   "application/json", SourceFormat(fields=OpenDataFields(title="主旨")))
+    assert [entry.title for entry in feed.entries] == ["宜蘭縣 綠色博覽會 售票開始"]
+
+
 def test_opendata_keys_nobody_named_fail_listing_the_keys_there_are(
     feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
