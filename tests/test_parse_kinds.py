@@ -18,6 +18,7 @@ from aggregator.models import (
     SourceFormat,
     Validators,
 )
+from aggregator.parse.cap import area_categories
 from aggregator.parse.feed import ParseError, parse_feed
 from tests.feedserver import FeedServer
 from tests.fixtures_http import read_data
@@ -362,3 +363,9 @@ def test_a_cap_source_answering_a_news_page_fails_saying_so(
     with pytest.raises(ParseError, match=alerts_only):
         fetched(feed_server, fetcher, "/rss.xml", "../feeds/rss20.xml", "application/rss+xml",
                 SourceFormat(kind="cap"))
+
+
+def test_an_alert_goes_to_the_categories_of_the_areas_it_names_however_they_are_written() -> None:
+    areas = (("臺北市", "taipei"), ("6400000000", "kaohsiung"), ("臺南市", "tainan"))
+    alert_areas = (AlertArea(name="台北市"), AlertArea(name="高雄市", geocodes=("6400000000",)))
+    assert area_categories(alert_areas, areas) == ("taipei", "kaohsiung")

@@ -18,6 +18,7 @@ from aggregator.models import AlertArea
 from aggregator.parse.charset import with_utf8_declaration
 from aggregator.parse.dates import parse_date
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
+from aggregator.text.fold import fold
 
 __all__ = ["area_categories", "read_cap"]
 
@@ -188,6 +189,6 @@ def area_categories(
     areas: tuple[AlertArea, ...], mapping: tuple[tuple[str, str], ...]
 ) -> tuple[str, ...]:
     """The categories a source's `areas:` sends an alert to: each key matches an area's
-    name or one of its geocodes."""
-    keys = {key for area in areas for key in (area.name, *area.geocodes)}
-    return tuple(dict.fromkeys(slug for key, slug in mapping if key in keys))
+    name or one of its geocodes, folded (an alert's 台北市 is the configuration's 臺北市)."""
+    keys = {fold(key) for area in areas for key in (area.name, *area.geocodes)}
+    return tuple(dict.fromkeys(slug for key, slug in mapping if fold(key) in keys))
