@@ -14,13 +14,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aggregator.config.environment import Environment, InvalidEnvironment, read_environment
 from aggregator.config.load import ConfigError, load_config
 from aggregator.config.opml_import import OpmlImportError
 from aggregator.fetch.fetcher import Fetcher
 from aggregator.logs import configure_logging
-from aggregator.models import Config, PollOutcome, WriteCounts
+from aggregator.models import (
+    Config,
+    ParsedEntry,
+    PollOutcome,
+    Source,
+    Validators,
+    WriteCounts,
+)
+from aggregator.parse.cap import area_categories
+from aggregator.parse.feed import ParseError, parse_feed
 from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
 from aggregator.store.migrate import is_current, upgrade
@@ -61,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", parents=[common], help="validate the configuration")
+    check.add_argument(
+        "--try",
+        dest="try_source",
+        metavar="ID",
+        help="fetch that source once and print what would be stored; writes nothing",
+    )
     check.set_defaults(command=cmd_check)
 
     poll = commands.add_parser("poll", parents=[common], help="one pass over the due sources")
@@ -140,9 +156,73 @@ def make_poller(config: Config, store: Store) -> Poller:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(config_path(args))
+    if args.try_source is not None:
+        return try_source(config, args.try_source)
     print(f"{config.path}: ok ({len(config.sources)} sources, "
           f"{len(config.categories)} categories)")
     return 0
+
+
+def try_source(config: Config, source_id: str) -> int:
+    """A dry run of one source: fetched and parsed as a poll would, printed, not stored.
+    0 when it would store something, 1 when not (the reason is printed)."""
+    source = next((s for s in config.sources if s.id == source_id), None)
+    if source is None:
+        known = ", ".join(s.id for s in config.sources) or "none"
+        raise CommandFailed(f"unknown source {source_id!r} (sources: {known})")
+    fetcher = Fetcher(allow_private_addresses=config.settings.allow_private_addresses)
+    try:
+        result = fetcher.fetch(source.id, source.url, Validators())
+    finally:
+        fetcher.close()
+    if result.body is None:
+        return _nothing_stored(source, result.error or f"HTTP {result.http_status}")
+    try:
+        feed = parse_feed(
+            result.body,
+            content_type=result.content_type,
+            url=result.url,
+            fetched_at=result.fetched_at,
+            timezone=source.timezone,
+            source_format=source.format,
+        )
+    except ParseError as error:
+        return _nothing_stored(source, str(error))
+    if not feed.entries:
+        empty = "no alert in force" if source.format.kind == "cap" else "no entries"
+        return _nothing_stored(source, f"the response holds {empty}")
+    zone = ZoneInfo(source.timezone)
+    print(f"{source.id}: {len(feed.entries)} entries would be stored "
+          f"(kind {source.format.kind}, {result.url})")
+    for entry in feed.entries:
+        print()
+        for line in _entry_lines(entry, source, zone):
+            print(line)
+    return 0
+
+
+def _nothing_stored(source: Source, reason: str) -> int:
+    print(f"{source.id}: nothing would be stored: {reason}")
+    return 1
+
+
+def _entry_lines(entry: ParsedEntry, source: Source, zone: ZoneInfo) -> Iterator[str]:
+    def local(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    date = local(entry.published) if entry.published else "(no date: the time first seen)"
+    yield f"{date}  {entry.title or '(no title)'}"
+    yield f"    {entry.link or '(no link)'}"
+    if entry.agency:
+        yield f"    agency: {entry.agency}"
+    if entry.severity or entry.expires:
+        expires = local(entry.expires) if entry.expires else "never"
+        yield f"    severity: {entry.severity or 'unknown'}, expires {expires}"
+    if entry.areas:
+        categories = area_categories(entry.areas, source.format.areas)
+        goes_to = ", ".join(dict.fromkeys((*source.categories, *categories)))
+        areas = ", ".join(area.name for area in entry.areas)
+        yield f"    areas: {areas} (categories: {goes_to})"
 
 
 def cmd_poll(args: argparse.Namespace) -> int:

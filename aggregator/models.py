@@ -32,6 +32,50 @@ class Settings:
     websub_hub: str | None = None
 
 
+SourceKind = Literal["feed", "opendata", "html", "cap"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("feed", "opendata", "html", "cap")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDataFields:
+    """Which key of a government OpenData JSON object holds each part of an entry; None:
+    recognised among the usual keys (標題, 連結, 發布日期, 內容, 發布單位, title, url, ...)."""
+
+    id: str | None = None
+    title: str | None = None
+    link: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    summary: str | None = None
+    content: str | None = None
+    agency: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListSelectors:
+    """CSS selectors that find the news items on a list page that has no feed."""
+
+    item: str  # one element per news item
+    title: str  # within an item: its text is the headline
+    link: str  # within an item: its href (or its first link's) is the item's page
+    date: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFormat:
+    """How a source's responses are read: its `kind` and that kind's options."""
+
+    kind: SourceKind = "feed"
+    fields: OpenDataFields = field(default_factory=OpenDataFields)  # feed, opendata
+    selectors: ListSelectors | None = None  # html (required there)
+    follow: bool = False  # html: fetch each new item's page once for its full text...
+    content: str | None = None  # ...the element this selector finds there
+    # cap: an alert's area name (cap:areaDesc) or geocode value → the category it goes to.
+    areas: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     id: str
@@ -42,6 +86,7 @@ class Source:
     title: str | None = None
     enabled: bool = True
     priority: int = 0
+    format: SourceFormat = field(default_factory=SourceFormat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +151,20 @@ class ParsedEntry:
     updated: datetime | None
     author: str | None = None
     tags: tuple[str, ...] = ()
+    agency: str | None = None  # the government unit that issued it (發布單位)
+    # Alerts (kind cap): when the alert stops being in force, how severe, where it applies.
+    expires: datetime | None = None  # UTC
+    severity: str | None = None  # CAP's words: Extreme, Severe, Moderate, Minor, Unknown
+    areas: tuple[AlertArea, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertArea:
+    """One area an alert applies to: its description (cap:areaDesc, such as 高雄市) and the
+    values of its geocodes."""
+
+    name: str
+    geocodes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

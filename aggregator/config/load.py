@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -22,7 +23,19 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from aggregator.models import Category, Config, Settings, Source, Watch
+from aggregator.models import (
+    SOURCE_KINDS,
+    Category,
+    Config,
+    ListSelectors,
+    OpenDataFields,
+    Settings,
+    Source,
+    SourceFormat,
+    SourceKind,
+    Watch,
+)
+from aggregator.parse.html_list import selector_problem
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 MIN_INTERVAL = timedelta(seconds=30)
@@ -38,7 +51,32 @@ _SETTINGS_KEYS = (
     "websub_hub",
 )
 _CATEGORY_KEYS = ("title", "description")
-_SOURCE_KEYS = ("id", "url", "title", "categories", "interval", "enabled", "priority", "timezone")
+_SOURCE_KEYS = (
+    "id",
+    "url",
+    "title",
+    "categories",
+    "interval",
+    "enabled",
+    "priority",
+    "timezone",
+    "kind",
+    "fields",
+    "selectors",
+    "follow",
+    "content",
+    "areas",
+)
+# Each kind's own keys: any other kind's key on a source is a mistake worth naming.
+_KIND_KEYS: Mapping[str, tuple[SourceKind, ...]] = {
+    "fields": ("feed", "opendata"),
+    "selectors": ("html",),
+    "follow": ("html",),
+    "content": ("html",),
+    "areas": ("cap",),
+}
+_SELECTOR_KEYS = ("item", "title", "link", "date", "summary")
+_FIELD_KEYS = tuple(field.name for field in dataclass_fields(OpenDataFields))
 _WATCH_KEYS = ("name", "query", "categories", "webhook")
 
 _TAG = "tag:yaml.org,2002:"
@@ -207,6 +245,12 @@ def url_identity(url: str) -> str:
     return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
+def _key_node(mapping: Node, key: str) -> Node:
+    """The node of `key` in a mapping already read (so it is there): problems with a key
+    point at the key's own line."""
+    return next(k for k, _ in mapping.value if isinstance(k, ScalarNode) and k.value == key)
+
+
 def _zone_problem(name: str) -> str | None:
     try:
         ZoneInfo(name)
@@ -326,7 +370,8 @@ class _ConfigReader:
             enabled = self.optional(fields, "enabled", self.flag)
             priority = self.optional(fields, "priority", self.whole_number)
             timezone = self.optional(fields, "timezone", self.timezone)
-            if source_id is None or url is None or not refs:
+            source_format = self.source_format(item, fields, categories)
+            if source_id is None or url is None or not refs or source_format is None:
                 continue
             sources.append(
                 Source(
@@ -338,9 +383,60 @@ class _ConfigReader:
                     title=title,
                     enabled=True if enabled is None else enabled,
                     priority=priority or 0,
+                    format=source_format,
                 )
             )
         return tuple(sources)
+
+    def source_format(
+        self, item: Node, fields: Mapping[str, Node], categories: Mapping[str, Category]
+    ) -> SourceFormat | None:
+        """The source's kind and that kind's keys; None after reporting a problem."""
+        named_kind: SourceKind | None = self.optional(fields, "kind", self.kind)
+        if "kind" in fields and named_kind is None:
+            return None
+        kind: SourceKind = "feed" if named_kind is None else named_kind
+        valid = True
+        for key, kinds in _KIND_KEYS.items():
+            if key in fields and kind not in kinds:
+                only = " or ".join(kinds)
+                self.problem(
+                    _key_node(item, key),
+                    f"{key!r} is only for sources of kind {only}, and this one is kind {kind}",
+                )
+                valid = False
+        if not valid:
+            return None
+        if kind == "html" and "selectors" not in fields:
+            self.problem(item, "a source of kind html is missing 'selectors' (item, title, link)")
+            return None
+        selectors = self.optional(fields, "selectors", self.selectors)
+        follow = self.optional(fields, "follow", self.flag)
+        content = self.optional(fields, "content", self.selector)
+        if follow and "content" not in fields:
+            self.problem(
+                fields["follow"],
+                "'follow: true' needs 'content': the selector of the full text on an item's page",
+            )
+            return None
+        opendata_fields = self.optional(fields, "fields", self.opendata_fields)
+        areas = self.optional(fields, "areas", lambda n, _: self.areas(n, categories))
+        if (
+            (kind == "html" and selectors is None)
+            or ("follow" in fields and follow is None)
+            or ("content" in fields and content is None)
+            or ("fields" in fields and opendata_fields is None)
+            or ("areas" in fields and areas is None)
+        ):
+            return None
+        return SourceFormat(
+            kind=kind,
+            fields=opendata_fields or OpenDataFields(),
+            selectors=selectors,
+            follow=bool(follow),
+            content=content,
+            areas=areas or (),
+        )
 
     def watches(self, node: Node | None, categories: Mapping[str, Category]) -> tuple[Watch, ...]:
         watches: list[Watch] = []
@@ -495,6 +591,66 @@ class _ConfigReader:
             self.problem(node, problem)
             return None
         return value
+
+    def kind(self, node: Node, name: str) -> SourceKind | None:
+        value = self.text(node, name)
+        if value is None:
+            return None
+        for kind in SOURCE_KINDS:
+            if value == kind:
+                return kind
+        self.problem(node, f"unknown kind {value!r}{_suggestion(value, SOURCE_KINDS)}")
+        return None
+
+    def selector(self, node: Node, name: str) -> str | None:
+        value = self.text(node, name)
+        problem = selector_problem(value) if value is not None else None
+        if problem is not None:
+            self.problem(node, f"{name!r}: {problem}")
+            return None
+        return value
+
+    def selectors(self, node: Node, name: str) -> ListSelectors | None:
+        fields = self.fields(node, _SELECTOR_KEYS, "'selectors'")
+        if fields is None:
+            return None
+        where = "'selectors'"
+        item = self.required(fields, "item", node, where, self.selector)
+        title = self.required(fields, "title", node, where, self.selector)
+        link = self.required(fields, "link", node, where, self.selector)
+        date = self.optional(fields, "date", self.selector)
+        summary = self.optional(fields, "summary", self.selector)
+        if item is None or title is None or link is None:
+            return None
+        if ("date" in fields and date is None) or ("summary" in fields and summary is None):
+            return None
+        return ListSelectors(item=item, title=title, link=link, date=date, summary=summary)
+
+    def opendata_fields(self, node: Node, name: str) -> OpenDataFields | None:
+        fields = self.fields(node, _FIELD_KEYS, "'fields'")
+        if fields is None:
+            return None
+        keys = {field: self.text(value, field) for field, value in fields.items()}
+        if None in keys.values():
+            return None
+        return OpenDataFields(**keys)
+
+    def areas(
+        self, node: Node, categories: Mapping[str, Category]
+    ) -> tuple[tuple[str, str], ...] | None:
+        """Alert area names or geocodes → defined category slugs."""
+        areas: list[tuple[str, str]] = []
+        valid = True
+        for area, _, value_node in self.entries(node, "'areas'"):
+            slug = self.text(value_node, area)
+            if slug is not None and slug not in categories:
+                self.problem(value_node, _unknown_category(slug, categories))
+                slug = None
+            if slug is None:
+                valid = False
+            else:
+                areas.append((area, slug))
+        return tuple(areas) if valid and isinstance(node, MappingNode) else None
 
     def refs(self, node: Node, categories: Mapping[str, Category]) -> tuple[str, ...] | None:
         """A list of category slugs, each one defined under 'categories:'."""

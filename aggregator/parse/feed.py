@@ -9,13 +9,16 @@ dates are read with `dates.parse_date`.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-from aggregator.models import ParsedEntry, ParsedFeed
+from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
+from aggregator.parse.cap import read_cap
 from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
+from aggregator.parse.html_list import read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
+from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
 from aggregator.parse.xml_feed import read_xml_feed, root_element
@@ -25,27 +28,59 @@ __all__ = ["ParseError", "parse_feed"]
 
 _JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
 _WEB_SCHEMES = frozenset({"http", "https"})
+_FEED_ROOTS = frozenset({"rss", "feed", "rdf:rdf"})
+FEED = SourceFormat()  # the default kind: a feed, told apart by content
 
 
 def parse_feed(
-    body: bytes, *, content_type: str | None, url: str, fetched_at: datetime, timezone: str
+    body: bytes,
+    *,
+    content_type: str | None,
+    url: str,
+    fetched_at: datetime,
+    timezone: str,
+    source_format: SourceFormat = FEED,
 ) -> ParsedFeed:
-    """Read a feed body. Zone-less dates are in `timezone`; none is later than `fetched_at`.
+    """Read a feed body, or whatever `source_format.kind` says the source sends instead.
+    Zone-less dates are in `timezone`; none is later than `fetched_at`.
 
     Raises ParseError, whose message says what is wrong in words a person can act on.
     """
     text = decode_body(body, content_type).lstrip("\ufeff \t\r\n")
     if not text:
         raise ParseError("the server sent an empty response instead of a feed")
-    raw = _read(text, content_type=content_type, url=url)
+    raw = _read_kind(text, content_type=content_type, url=url, source_format=source_format,
+                     fetched_at=fetched_at, timezone=timezone)
     return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone)
 
 
-def _read(text: str, *, content_type: str | None, url: str) -> RawFeed:
+def _read_kind(
+    text: str,
+    *,
+    content_type: str | None,
+    url: str,
+    source_format: SourceFormat,
+    fetched_at: datetime,
+    timezone: str,
+) -> RawFeed:
+    kind = source_format.kind
+    if kind == "html":
+        if source_format.selectors is None:
+            raise ParseError("a source of kind html needs 'selectors' (see `aggregator check`)")
+        if (root_element(text) or "").lower() in _FEED_ROOTS:
+            raise ParseError("the page is a feed, not a news list: set kind: feed instead")
+        return read_html_list(text, source_format.selectors)
+    if kind == "cap":
+        return read_cap(text, now=fetched_at, timezone=timezone)
+    # feed and opendata alike: the CMS's OpenData endpoint answers RSS for some SNs.
+    return _read(text, content_type=content_type, url=url, fields=source_format.fields)
+
+
+def _read(text: str, *, content_type: str | None, url: str, fields: OpenDataFields) -> RawFeed:
     if text.startswith(("{", "[")) or (
         not text.startswith("<") and media_type(content_type) in _JSON_MEDIA_TYPES
     ):
-        return _read_json(text)
+        return _read_json(text, fields)
     if not text.startswith("<"):
         raise ParseError("the response is neither XML nor JSON, so it is not a feed")
     if (root_element(text) or "").lower() == "html":
@@ -56,13 +91,15 @@ def _read(text: str, *, content_type: str | None, url: str) -> RawFeed:
     return read_xml_feed(text, content_type=content_type, url=url)
 
 
-def _read_json(text: str) -> RawFeed:
+def _read_json(text: str, fields: OpenDataFields) -> RawFeed:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"the response is not valid JSON ({error}), so it is not a feed") from None
     except RecursionError:
         raise ParseError("the response is JSON nested too deeply to be a feed") from None
+    if is_opendata(document):
+        return read_opendata(document, fields)
     if not is_json_feed(document):
         raise ParseError(
             "the URL returned JSON, but not a JSON Feed: it lacks "
@@ -90,6 +127,10 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
             updated=date(raw_entry.updated) or published,
             author=_plain(raw_entry.author) or None,
             tags=tuple(dict.fromkeys(tag for tag in map(_plain, raw_entry.tags) if tag)),
+            agency=_plain(raw_entry.agency) or None,
+            expires=raw_entry.expires.astimezone(UTC) if raw_entry.expires else None,
+            severity=_plain(raw_entry.severity) or None,
+            areas=raw_entry.areas,
         )
 
     return ParsedFeed(

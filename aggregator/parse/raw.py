@@ -4,6 +4,9 @@ reader (feedparser) and the JSON Feed reader both return, and their error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from aggregator.models import AlertArea
 
 __all__ = ["ParseError", "RawEntry", "RawFeed", "RawText"]
 
@@ -29,6 +32,10 @@ class RawEntry:
     updated: str | None
     author: str | None
     tags: tuple[str, ...]
+    agency: str | None = None
+    expires: datetime | None = None  # aware: CAP writes its dates with their offset
+    severity: str | None = None
+    areas: tuple[AlertArea, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
