@@ -275,9 +275,11 @@ class _Answers:
         self._protected = _Segment()
 
     def get(self, key: Key) -> _Answer | None:
-        answer = self._protected.pop(key)
-        if answer is None:
-            answer = self._probation.pop(key)
+        answer = self._protected.answers.get(key)
+        if answer is not None:
+            self._protected.answers.move_to_end(key)
+            return answer
+        answer = self._probation.pop(key)
         if answer is not None:
             self._protect(key, answer)
         return answer
@@ -330,10 +332,20 @@ def _call(flask: WSGIApplication, environ: WSGIEnvironment, version: int) -> _An
 def _replay(
     answer: _Answer, environ: WSGIEnvironment, start_response: StartResponse
 ) -> Iterable[bytes]:
-    if answer.status.startswith("200 ") and not is_resource_modified(
-        environ, etag=answer.etag, last_modified=answer.last_modified
-    ):
+    if _not_modified(answer, environ):
         start_response("304 Not Modified", answer.not_modified_headers)
         return []
     start_response(answer.status, answer.headers)
     return [answer.body]
+
+
+def _not_modified(answer: _Answer, environ: WSGIEnvironment) -> bool:
+    """Whether the client's copy, named by its validators, is still `answer` (RFC 9110)."""
+    if not answer.status.startswith("200 "):
+        return False
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is None and "HTTP_IF_MODIFIED_SINCE" not in environ:
+        return False  # most requests: spare them the parsing below
+    if if_none_match is not None and if_none_match == answer.etag:
+        return True  # what a poller sends back: the ETag of its copy, as it was given
+    return not is_resource_modified(environ, etag=answer.etag, last_modified=answer.last_modified)
