@@ -17,7 +17,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
@@ -167,8 +167,8 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
     keys = sorted({key for candidate in new for key in candidate.fingerprint.band_keys})
     if not keys:
         return _NearEntries({}, {})
-    earliest = min(candidate.published for candidate in new) - CANDIDATE_WINDOW
-    latest = max(candidate.published for candidate in new) + CANDIDATE_WINDOW
+    earliest = _shifted(min(candidate.published for candidate in new), -CANDIDATE_WINDOW)
+    latest = _shifted(max(candidate.published for candidate in new), CANDIDATE_WINDOW)
     hits: defaultdict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for key_chunk in chunks(keys):
         for row in connection.execute(
@@ -205,6 +205,15 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
             )
     near.reports = dict(attached)
     return near
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    """`moment + by`, stopping at the calendar's ends: the parser keeps dates within sane
+    bounds, but a store may hold a year-1 date written before it did."""
+    try:
+        return moment + by
+    except OverflowError:
+        return (datetime.min if by < timedelta(0) else datetime.max).replace(tzinfo=UTC)
 
 
 def _stored(blob: bytes | None) -> Fingerprint:
