@@ -149,6 +149,13 @@ def record_health(connection: Connection, outcome: PollOutcome) -> None:
         "feed_title": outcome.feed_title,
         "feed_link": outcome.feed_link,
     }
+    plan = outcome.plan
+    if plan is not None:
+        values["notes"] = "\n".join(plan.notes) or None
+        if plan.deferred:
+            # Entries wait for the next poll: it must fetch and parse this body again.
+            for name in ("etag", "last_modified", "body_hash"):
+                given[name] = None
     values |= {name: value for name, value in given.items() if value is not None}
     connection.execute(update(sources).where(sources.c.id == outcome.source_id).values(values))
 
@@ -259,4 +266,5 @@ def _source_health(row: AnyRow) -> SourceHealth:
         failures=row.failures,
         entries=row.entries,
         next_poll=row.next_poll,
+        notes=tuple(row.notes.splitlines()) if row.notes else (),
     )
