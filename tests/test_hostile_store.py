@@ -15,6 +15,7 @@ from aggregator.models import EntryQuery, PollOutcome
 from aggregator.parse.dates import EARLIEST_USABLE
 from aggregator.schedule.retention import remove_expired
 from aggregator.store import Store
+from aggregator.store.merge import MAX_KEY_HOLDERS
 from aggregator.web import create_app
 from tests.storedata import T0, outcome, report, source
 
@@ -76,3 +77,33 @@ def test_an_entry_dated_at_the_calendars_end_is_served_and_expired_without_error
                                                  encoding="unicode")
 
     remove_expired(store, 365, datetime.now(UTC))
+
+
+def test_a_text_repeated_by_more_reports_than_a_key_may_hold_merges_nothing(
+    store: Store,
+) -> None:
+    # A flood of one text shares every band key: which of its entries a copy belongs to
+    # cannot be told, and reading every holder would hold the writer for minutes.
+    store.sync_sources([source("a"), source("b")], T0)
+    text = "<p>高雄市政府今日宣布颱風假，明日停止上班上課，請市民注意安全並留意最新消息。</p>"
+    flood = [
+        report("a", f"flood-{n}", title="颱風假", content=text, link=f"http://a.example/{n}")
+        for n in range(MAX_KEY_HOLDERS + 1)
+    ]
+    store.apply_poll(fingerprinted(outcome("a", new=flood)))
+
+    copy = report("b", "copy", title="颱風假", content=text)
+    counts = store.apply_poll(fingerprinted(outcome("b", new=[copy])))
+    assert (counts.new, counts.merged) == (1, 0)
+
+
+def test_a_text_held_by_fewer_reports_than_the_bound_still_merges(store: Store) -> None:
+    store.sync_sources([source("a"), source("b")], T0)
+    text = "<p>高雄市政府今日宣布颱風假，明日停止上班上課，請市民注意安全並留意最新消息。</p>"
+    store.apply_poll(fingerprinted(outcome("a", new=[
+        report("a", "original", title="颱風假", content=text)
+    ])))
+
+    copy = report("b", "copy", title="颱風假", content=text)
+    counts = store.apply_poll(fingerprinted(outcome("b", new=[copy])))
+    assert (counts.new, counts.merged) == (0, 1)

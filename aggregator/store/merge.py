@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from aggregator.dedupe import (
     Candidate,
@@ -39,6 +39,11 @@ from aggregator.store.schema import merge_bands, merge_overrides, reports, staff
 CANDIDATE_WINDOW = timedelta(days=30)
 # Verified candidates per new report: the ones sharing the most band keys.
 MAX_CANDIDATES = 10
+# A band key held by more reports than this (a daily notice's stock title, a feed repeating
+# one text thousands of times) says little about which entry a report belongs to, and
+# reading its holders would make one poll's lookup grow with the store: such a key is
+# skipped, so no key brings a report more than this many hits.
+MAX_KEY_HOLDERS = 50
 # A source's header and footer are learnt from its recent texts once there are enough of them
 # (fewer would mistake a series of template releases for boilerplate), and relearnt as it
 # publishes more.
@@ -171,11 +176,23 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
     latest = _shifted(max(candidate.published for candidate in new), CANDIDATE_WINDOW)
     hits: defaultdict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for key_chunk in chunks(keys):
+        # Counted on the index alone: no report row is read for a crowded key.
+        crowded = set(
+            connection.scalars(
+                select(merge_bands.c.band_key)
+                .where(merge_bands.c.band_key.in_(key_chunk))
+                .group_by(merge_bands.c.band_key)
+                .having(func.count() > MAX_KEY_HOLDERS)
+            )
+        )
+        telling = [key for key in key_chunk if key not in crowded]
+        if not telling:
+            continue
         for row in connection.execute(
             select(merge_bands.c.band_key, reports.c.published, reports.c.entry_id)
             .join(reports, reports.c.id == merge_bands.c.report_id)
             .where(
-                merge_bands.c.band_key.in_(key_chunk),
+                merge_bands.c.band_key.in_(telling),
                 reports.c.published.between(earliest, latest),
             )
         ):
