@@ -149,8 +149,8 @@ def test_a_date_nobody_can_use_is_noted_and_the_entry_dated_when_first_seen(
     [entry] = sources.entries()
     assert entry.published >= before - timedelta(seconds=1)
     assert sources.health().notes == (
-        f"1 date not usable (such as {zero!r}: before 1990, more than a day ahead, or "
-        "unreadable); those entries are dated when first seen",
+        f"1 entry without a usable date (such as {zero!r}: before 1990, more than a day "
+        "ahead, or unreadable), dated when first seen",
     )
 
 

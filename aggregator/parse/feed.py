@@ -87,12 +87,7 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
     unusable_dates: list[str] = []
 
     def date(text: str | None) -> datetime | None:
-        if text is None:
-            return None
-        parsed = parse_date(text, timezone=timezone, now=fetched_at)
-        if parsed is None:
-            unusable_dates.append(text)
-        return parsed
+        return None if text is None else parse_date(text, timezone=timezone, now=fetched_at)
 
     def entry(raw_entry: RawEntry) -> ParsedEntry:
         link = _web_link(raw_entry.link, url, cuts)
@@ -101,6 +96,8 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
         content = _html(raw_entry.content, base_url=link or url, limit=MAX_CONTENT,
                         what="content", cuts=cuts)
         published = date(raw_entry.published) or date(raw_entry.updated)
+        if published is None and (given := raw_entry.published or raw_entry.updated):
+            unusable_dates.append(given)
         return ParsedEntry(
             guid=_plain(raw_entry.guid) or None,
             link=link,
@@ -133,9 +130,9 @@ def _notes(cuts: Counter[str], unusable_dates: list[str]) -> tuple[str, ...]:
     if unusable_dates:
         example = unusable_dates[0][:60]
         notes.append(
-            f"{len(unusable_dates)} date{'s' if len(unusable_dates) > 1 else ''} not usable "
-            f"(such as {example!r}: before 1990, more than a day ahead, or unreadable); "
-            "those entries are dated when first seen"
+            f"{len(unusable_dates)} entr{'ies' if len(unusable_dates) > 1 else 'y'} without a "
+            f"usable date (such as {example!r}: before 1990, more than a day ahead, or "
+            "unreadable), dated when first seen"
         )
     return tuple(notes)
 
