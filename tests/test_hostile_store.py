@@ -16,6 +16,7 @@ from aggregator.parse.dates import EARLIEST_USABLE
 from aggregator.schedule.retention import remove_expired
 from aggregator.store import Store
 from aggregator.store.merge import MAX_KEY_HOLDERS
+from aggregator.store.sources import MAX_ERROR
 from aggregator.web import create_app
 from tests.storedata import T0, outcome, report, source
 
@@ -107,3 +108,15 @@ def test_a_text_held_by_fewer_reports_than_the_bound_still_merges(store: Store) 
     copy = report("b", "copy", title="颱風假", content=text)
     counts = store.apply_poll(fingerprinted(outcome("b", new=[copy])))
     assert (counts.new, counts.merged) == (0, 1)
+
+
+def test_an_error_quoting_a_server_is_stored_without_nul_and_bounded(store: Store) -> None:
+    store.sync_sources([source("a")], T0)
+    quoted = "the server said: Bad\x00R " + "說" * 10_000
+    store.apply_poll(outcome("a", status="failed", error=quoted))
+
+    [health] = store.source_health()
+    assert health.status == "failing"
+    assert health.last_error is not None
+    assert health.last_error.startswith("the server said: BadR 說")
+    assert len(health.last_error) == MAX_ERROR
