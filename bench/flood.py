@@ -3,7 +3,7 @@
 Run by hand:
 
     python bench/flood.py                 # N = 3000, SQLite in a temporary directory
-    python bench/flood.py --items 1500 --db postgresql+psycopg://postgres@127.0.0.1/test
+    python bench/flood.py --items 1500 --db URL   # an empty database, which it fills
 
 Two sources each serve N items with the same text, distinct guids and one date: every
 report shares every band key with every other. Both are polled with the real pipeline
