@@ -246,7 +246,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         poller.close()
         store.close()
     progress.finish(summary)
-    return 0
+    # A script tells "everything it tried failed" (2) from "could not run at all" (1).
+    attempted = summary.ok + summary.not_modified + summary.failed
+    return 2 if attempted and summary.failed == attempted else 0
 
 
 class Progress:

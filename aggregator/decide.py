@@ -24,6 +24,14 @@ _TRACKING_NAMES = frozenset(
 _WHITESPACE = re.compile(r"\s+")
 _URL_IN_HTML = re.compile(r"""(?:href|src)=["']([^"']+)["']""")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A poll takes at most this many new reports, the newest first; the rest wait for the next
+# polls. Bounds the memory, the fingerprinting and the write transaction of one poll
+# whatever the feed holds (one offered 100,000 entries).
+MAX_NEW_REPORTS = 1_000
+# Identities and canonical links are index keys (PostgreSQL's btree takes at most 2,704
+# bytes a row): a longer identity is replaced by its hash, a longer canonical link is not
+# used for matching.
+MAX_KEY_BYTES = 1_000
 
 
 def canonical_url(url: str) -> str:
@@ -79,13 +87,25 @@ def shared_links(entries: Iterable[ParsedEntry]) -> frozenset[str]:
 
 def identify(entry: ParsedEntry, shared: frozenset[str]) -> str:
     """An entry's identity within its source: its guid, else its link when no other
-    entry shares it, else a hash of its title and content."""
+    entry shares it, else a hash of its title and content. An identity too long for the
+    store's index is its hash."""
     if entry.guid:
-        return f"guid:{entry.guid.strip()}"
+        return _bounded("guid", entry.guid.strip())
     if entry.link and canonical_url(entry.link) not in shared:
-        return f"link:{canonical_url(entry.link)}"
+        return _bounded("link", canonical_url(entry.link))
     text = f"{_WHITESPACE.sub(' ', entry.title).strip()}\x1f{_WHITESPACE.sub(' ', entry.content)}"
-    return "hash:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return "hash:" + _digest(text)
+
+
+def _bounded(kind: str, value: str) -> str:
+    identity = f"{kind}:{value}"
+    if len(identity.encode("utf-8")) <= MAX_KEY_BYTES:
+        return identity
+    return f"{kind}-hash:{_digest(value)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def plan_writes(
@@ -108,19 +128,35 @@ def plan_writes(
         if current is None or rank > current[0]:
             chosen[identity] = (rank, report)
 
-    new: list[Report] = []
+    new: list[tuple[tuple[datetime, str], Report]] = []
     changed: list[Report] = []
     unchanged = 0
-    for identity, (_, report) in chosen.items():
+    for identity, (rank, report) in chosen.items():
         previous = known.get(identity)
         if previous is None:
-            new.append(report)
+            new.append((rank, report))
         elif previous.content_hash != report.content_hash:
             changed.append(report)
         else:
             unchanged += 1
-    return WritePlan(source_id=source_id, new=tuple(new), changed=tuple(changed),
-                     unchanged=unchanged)
+    new.sort(key=lambda ranked: ranked[0], reverse=True)
+    taken = tuple(report for _, report in new[:MAX_NEW_REPORTS])
+    deferred = len(new) - len(taken)
+    notes = feed.notes
+    if deferred:
+        notes += (
+            f"the feed offered {len(new):,} new entries; a poll takes the newest "
+            f"{MAX_NEW_REPORTS:,}, so {deferred:,} older ones wait for the next polls",
+        )
+    return WritePlan(source_id=source_id, new=taken, changed=tuple(changed),
+                     unchanged=unchanged, deferred=deferred, notes=notes)
+
+
+def _matching_link(link: str | None) -> str | None:
+    canonical = canonical_url(link) if link else None
+    if canonical is None or len(canonical.encode("utf-8")) > MAX_KEY_BYTES:
+        return None
+    return canonical
 
 
 def _report(
@@ -145,7 +181,7 @@ def _report(
         identity=identity,
         title=entry.title,
         link=entry.link,
-        canonical_link=canonical_url(entry.link) if entry.link else None,
+        canonical_link=_matching_link(entry.link),
         summary=entry.summary,
         content=entry.content,
         published=published,

@@ -172,6 +172,9 @@ class ParsedFeed:
     title: str | None
     link: str | None
     entries: tuple[ParsedEntry, ...]
+    # What cleaning had to do to the feed (fields cut to size, dates not usable), in words
+    # for the source's health.
+    notes: tuple[str, ...] = ()
 
 
 # --- decide -----------------------------------------------------------------
@@ -216,6 +219,9 @@ class WritePlan:
     # poller's parse processes); None when the store is to fingerprint them itself, or does
     # not merge near-duplicates.
     fingerprints: tuple[bytes, ...] | None = None
+    # New reports left for a later poll (a poll takes at most decide.MAX_NEW_REPORTS).
+    deferred: int = 0
+    notes: tuple[str, ...] = ()  # the feed's notes and the plan's own, for the health
 
 
 # --- store (read side) ------------------------------------------------------
@@ -261,6 +267,7 @@ class SourceHealth:
     failures: int
     entries: int
     next_poll: datetime | None
+    notes: tuple[str, ...] = ()  # what the last parsed poll had to cut or could not use
 
 
 # --- poll bookkeeping (between scheduler, decide and store) -------------------

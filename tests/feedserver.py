@@ -49,6 +49,7 @@ class Reply:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     chunk_delay: float = 0.0
+    reason: str | None = None  # the status line's phrase; None: the standard one
 
 
 Handler = Callable[[RequestInfo], Reply]
@@ -191,7 +192,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         reply = feed_server._reply_to(request)
         pieces = _pieces(reply.body)
         try:
-            self.send_response(reply.status)
+            self.send_response(reply.status, reply.reason)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             if isinstance(reply.body, bytes | str) and "Content-Length" not in reply.headers:

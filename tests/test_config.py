@@ -73,6 +73,7 @@ def problems_in(path: Path) -> list[str]:
         ("bad-retention", 2, "'retention_days' must be a positive whole number, not 0"),
         ("duplicate-watch-name", 10, "duplicate watch name 'typhoon' (first on line 8)"),
         ("empty-watch-query", 9, "watch 'typhoon' has an empty query"),
+        ("bad-watch-query", 9, "watch 'typhoon': OR at column 4 needs a term after it"),
         (
             "bad-base-url",
             2,

@@ -76,8 +76,45 @@ def test_cst_is_taiwan_time_not_us_central() -> None:
     assert parse_date("22 Mar 2025 10:00 CST", timezone="UTC", now=NOW) == utc(2025, 3, 22, 2)
 
 
-def test_a_future_date_is_clamped_to_now() -> None:
-    assert parse_date("2099-01-01T00:00:00Z", timezone=TAIPEI, now=NOW) == NOW
+def test_a_date_less_than_a_day_ahead_is_clamped_to_now() -> None:
+    assert parse_date("2025-06-01T20:00:00Z", timezone=TAIPEI, now=NOW) == NOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon, 01 Jan 0001 00:00:00 +0000",  # Go's zero time
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+05:00",  # before the first representable instant in UTC
+        "9999-12-31T23:59:59-05:00",  # after the last
+        "9999-12-31T23:59:59Z",
+        "2099-01-01T00:00:00Z",  # far future
+        "2025-06-02T01:00:00Z",  # more than a day ahead of the fetch
+        "Thu, 01 Jan 1970 00:00:00 GMT",  # the Unix epoch: a placeholder
+        "1969-07-20T20:17:00Z",
+        "1989-12-31T23:59:59Z",
+        "2025-03-22T10:00:00+15:00",  # no zone is 15 hours from UTC
+        "2025-03-22T10:00:00-23:59",
+        "Sat, 22 Mar 2025 10:00:00 +1800",
+        "2025-02-30T10:00:00Z",  # fields out of range
+        "2025-03-22T24:61:00Z",
+        "Sat, 22 Mar 99999 10:00:00 GMT",
+    ],
+)
+def test_a_date_outside_the_usable_bounds_is_no_date(text: str) -> None:
+    assert parse_date(text, timezone=TAIPEI, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1990-01-01T00:00:00Z", datetime(1990, 1, 1, tzinfo=UTC)),
+        ("2025-03-22T10:00:00+14:00", datetime(2025, 3, 21, 20, tzinfo=UTC)),
+        ("2025-03-22T10:00:00-12:00", datetime(2025, 3, 22, 22, tzinfo=UTC)),
+    ],
+)
+def test_a_date_at_the_edge_of_the_bounds_is_used(text: str, expected: datetime) -> None:
+    assert parse_date(text, timezone=TAIPEI, now=NOW) == expected
 
 
 def test_the_result_is_aware_utc() -> None:

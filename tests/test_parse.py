@@ -221,9 +221,10 @@ def test_zone_less_dates_are_in_the_sources_timezone() -> None:
     assert feed.entries[0].published == datetime(2025, 3, 22, 1, tzinfo=UTC)
 
 
-def test_a_future_date_is_clamped_to_the_fetch_time() -> None:
+def test_a_date_years_ahead_is_no_usable_date() -> None:
+    # decide then dates the entry when it is first seen
     body = rss([FeedItem("預告", link="https://www.example.gov.tw/1", published="2030-01-01")])
-    assert parse(body).entries[0].published == FETCHED_AT
+    assert parse(body).entries[0].published is None
 
 
 # --- cleaning -------------------------------------------------------------------------

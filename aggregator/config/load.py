@@ -36,6 +36,7 @@ from aggregator.models import (
     Watch,
 )
 from aggregator.parse.html_list import selector_problem
+from aggregator.search.query import QueryError, parse_query
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 MIN_INTERVAL = timedelta(seconds=30)
@@ -450,6 +451,8 @@ class _ConfigReader:
             if query is not None and not query.strip():
                 self.problem(fields["query"], f"watch {name!r} has an empty query")
                 query = None
+            elif query is not None:
+                query = self.watch_query(fields["query"], name, query.strip())
             refs = self.optional(fields, "categories", lambda n, _: self.refs(n, categories))
             webhook = self.optional(fields, "webhook", self.http_url)
             if name is not None:
@@ -462,9 +465,19 @@ class _ConfigReader:
                     name_lines[name] = _line(fields["name"])
             if name is not None and query is not None:
                 watches.append(
-                    Watch(name=name, query=query.strip(), categories=refs or (), webhook=webhook)
+                    Watch(name=name, query=query, categories=refs or (), webhook=webhook)
                 )
         return tuple(watches)
+
+    def watch_query(self, node: Node, name: str | None, query: str) -> str | None:
+        """The query as the worker will run it: what the search parser refuses here would
+        stop the worker at start."""
+        try:
+            parse_query(query)
+        except QueryError as error:
+            self.problem(node, f"watch {name!r}: {error}")
+            return None
+        return query
 
     # --- structure --------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from urllib3.exceptions import DecodeError, HTTPError, ProtocolError, ReadTimeou
 from aggregator import __version__
 from aggregator.fetch.netpolicy import AddressPolicy, AddressRefused, connect_allowed
 from aggregator.models import FetchResult, FetchStatus, Validators
+from aggregator.parse.sanitize import strip_control_chars
 
 PROJECT_URL = "https://github.com/feed-aggregator/feed-aggregator"
 USER_AGENT = f"feed-aggregator/{__version__} (+{PROJECT_URL})"
@@ -42,6 +43,12 @@ ACCEPT = (
 )
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _READ_CHUNK = 64 * 1024
+# Header values and status phrases are the server's text and end up in the store: cleaned
+# of what PostgreSQL or XML refuse (NUL, other controls), and bounded. A longer validator
+# is dropped rather than cut: a cut ETag would never match.
+_MAX_VALIDATOR = 1_000  # characters
+_MAX_REASON = 100
+_MAX_ERROR = 2_000
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +98,7 @@ class Fetcher:
                 fetched_at=fetched_at,
                 elapsed_ms=deadline.elapsed_ms(),
                 http_status=failure.http_status,
-                error=failure.message,
+                error=strip_control_chars(failure.message)[:_MAX_ERROR],
                 retry_after=failure.retry_after,
             )
         except Exception as error:  # a bug here must cost one source one poll, not the pass
@@ -102,7 +109,7 @@ class Fetcher:
                 status="error",
                 fetched_at=fetched_at,
                 elapsed_ms=deadline.elapsed_ms(),
-                error=f"unexpected error while fetching: {error!r}",
+                error=f"unexpected error while fetching: {error!r}"[:_MAX_ERROR],
             )
         finally:
             deadline.stop()
@@ -158,7 +165,8 @@ class Fetcher:
                 body = _read_body(response, target, self._max_bytes)
             if deadline.expired:  # a cut connection can look like the end of the body
                 raise TimeoutError
-            return _Answer(target.url, response.status, response.reason or "", response, body)
+            reason = strip_control_chars(response.reason or "")[:_MAX_REASON]
+            return _Answer(target.url, response.status, reason, response, body)
         finally:
             connection.close()
             deadline.release_sockets()
@@ -237,7 +245,7 @@ class _Answer:
 
     def header(self, name: str) -> str | None:
         value: str | None = self.response.headers.get(name)
-        return value
+        return None if value is None else strip_control_chars(value).strip()
 
     @property
     def status_text(self) -> str:
@@ -255,7 +263,7 @@ def _result(
     fetched_at: datetime,
     elapsed_ms: int,
 ) -> FetchResult:
-    etag, last_modified = answer.header("ETag"), answer.header("Last-Modified")
+    etag, last_modified = _validator(answer, "ETag"), _validator(answer, "Last-Modified")
     if answer.status == 304:
         status: FetchStatus = "not_modified"
         validators = Validators(etag or sent.etag, last_modified or sent.last_modified)
@@ -275,6 +283,11 @@ def _result(
         content_type=answer.header("Content-Type"),
         validators=validators,
     )
+
+
+def _validator(answer: _Answer, name: str) -> str | None:
+    value = answer.header(name)
+    return value if value and len(value) <= _MAX_VALIDATOR else None
 
 
 def _status_failure(answer: _Answer) -> FetchFailed:

@@ -4,6 +4,14 @@ Taiwanese government feeds rarely follow RFC 822: they write ROC-calendar years
 (`114/03/22`), Chinese AM/PM markers (`2025/3/22 下午 02:05:00`), `民國114年3月22日`,
 US month-first dates and `CST` meaning Taiwan time. `parse_date` reads all of
 these, and anything it cannot read gives None rather than a guess.
+
+A date read is usable only between EARLIEST_USABLE (1990: no news source here publishes
+older items, and placeholder dates such as Go's zero time `0001-01-01` or the Unix epoch
+fall before it) and a day after the time of the fetch (clock skew and zone mistakes; a
+date within that day is taken as the fetch time). Offsets beyond ±14 hours exist in no
+time zone. Anything outside these bounds is "no usable date" (None): the entry is dated
+when first seen, so merge windows, retention, ordering and every output format only ever
+see dates a calendar can hold with room to spare.
 """
 
 from __future__ import annotations
@@ -15,7 +23,11 @@ from datetime import timezone as fixed_offset
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["parse_date"]
+__all__ = ["EARLIEST_USABLE", "FUTURE_TOLERANCE", "parse_date"]
+
+EARLIEST_USABLE = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+_WIDEST_OFFSET = timedelta(hours=14)  # UTC+14 (Kiribati) and UTC-12 are the extremes
 
 # RFC 822 zone names. CST is China/Taiwan Standard Time for our sources, never
 # US Central: a Taiwanese site writing "CST" means +0800.
@@ -100,7 +112,8 @@ _LATEST_ROC_YEAR = 200
 
 
 def parse_date(text: str, *, timezone: str, now: datetime) -> datetime | None:
-    """Read a published date; aware UTC, never later than `now`, None when unreadable.
+    """Read a published date; aware UTC, never later than `now`, None when unreadable or
+    outside the usable bounds (see the module's docstring).
 
     A date without a zone is in `timezone` (an IANA name such as "Asia/Taipei").
     """
@@ -115,7 +128,13 @@ def parse_date(text: str, *, timezone: str, now: datetime) -> datetime | None:
             return None
         if local.tzinfo is None:
             local = local.replace(tzinfo=_zone(timezone))
-        return min(local.astimezone(UTC), now.astimezone(UTC))
+        offset = local.utcoffset()
+        if offset is not None and abs(offset) > _WIDEST_OFFSET:
+            return None
+        utc, now_utc = local.astimezone(UTC), now.astimezone(UTC)
+        if not EARLIEST_USABLE <= utc <= now_utc + FUTURE_TOLERANCE:
+            return None
+        return min(utc, now_utc)
     except (ValueError, OverflowError):
         # Out-of-range fields (month 13, 25 o'clock, year 0) are unreadable dates.
         return None

@@ -9,6 +9,7 @@ dates are read with `dates.parse_date`.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +31,17 @@ _JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
 _WEB_SCHEMES = frozenset({"http", "https"})
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf:rdf"})
 FEED = SourceFormat()  # the default kind: a feed, told apart by content
+
+# What one entry may bring, whatever the feed sends: a headline, a summary and an article
+# (sanitised HTML, cut and sanitised again so the cut closes its tags), a link short enough
+# for the store's index (longer ones are dropped, never cut: a cut link leads nowhere).
+MAX_TITLE = 500  # characters
+MAX_SUMMARY = 20_000
+MAX_CONTENT = 200_000
+MAX_LINK_BYTES = 2_000  # UTF-8; PostgreSQL's btree refuses index rows over 2,704 bytes
+MAX_AUTHOR = 200
+MAX_TAGS = 20
+MAX_TAG = 100
 
 
 def parse_feed(
@@ -109,56 +121,101 @@ def _read_json(text: str, fields: OpenDataFields) -> RawFeed:
 
 
 def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) -> ParsedFeed:
+    cuts: Counter[str] = Counter()
+    unusable_dates: list[str] = []
+
     def date(text: str | None) -> datetime | None:
         return None if text is None else parse_date(text, timezone=timezone, now=fetched_at)
 
     def entry(raw_entry: RawEntry) -> ParsedEntry:
-        link = _web_link(raw_entry.link, url)
-        summary = _html(raw_entry.summary, base_url=link or url)
-        content = _html(raw_entry.content, base_url=link or url)
+        link = _web_link(raw_entry.link, url, cuts)
+        summary = _html(raw_entry.summary, base_url=link or url, limit=MAX_SUMMARY,
+                        what="summary", cuts=cuts)
+        content = _html(raw_entry.content, base_url=link or url, limit=MAX_CONTENT,
+                        what="content", cuts=cuts)
         published = date(raw_entry.published) or date(raw_entry.updated)
+        if published is None and (given := raw_entry.published or raw_entry.updated):
+            unusable_dates.append(given)
         return ParsedEntry(
             guid=_plain(raw_entry.guid) or None,
             link=link,
-            title=_title(raw_entry.title),
+            title=_title(raw_entry.title, cuts),
             summary=summary or content,
             content=content or summary,
             published=published,
             updated=date(raw_entry.updated) or published,
-            author=_plain(raw_entry.author) or None,
-            tags=tuple(dict.fromkeys(tag for tag in map(_plain, raw_entry.tags) if tag)),
-            agency=_plain(raw_entry.agency) or None,
+            author=_plain(raw_entry.author)[:MAX_AUTHOR] or None,
+            tags=tuple(
+                dict.fromkeys(tag[:MAX_TAG] for tag in map(_plain, raw_entry.tags) if tag)
+            )[:MAX_TAGS],
+            agency=_plain(raw_entry.agency)[:MAX_AUTHOR] or None,
             expires=raw_entry.expires.astimezone(UTC) if raw_entry.expires else None,
-            severity=_plain(raw_entry.severity) or None,
+            severity=_plain(raw_entry.severity)[:MAX_TAG] or None,
             areas=raw_entry.areas,
         )
 
+    entries = tuple(entry(raw_entry) for raw_entry in raw.entries)
     return ParsedFeed(
-        title=_title(raw.title) or None,
-        link=_web_link(raw.link, url),
-        entries=tuple(entry(raw_entry) for raw_entry in raw.entries),
+        title=_title(raw.title, cuts) or None,
+        link=_web_link(raw.link, url, cuts),
+        entries=entries,
+        notes=_notes(cuts, unusable_dates),
     )
 
 
-def _title(text: RawText | None) -> str:
+def _notes(cuts: Counter[str], unusable_dates: list[str]) -> tuple[str, ...]:
+    notes = [
+        f"{count} {what}{'s' if count > 1 else ''} too long for the store: {action}"
+        for what, action in _CUT_ACTIONS.items()
+        if (count := cuts[what])
+    ]
+    if unusable_dates:
+        example = unusable_dates[0][:60]
+        notes.append(
+            f"{len(unusable_dates)} entr{'ies' if len(unusable_dates) > 1 else 'y'} without a "
+            f"usable date (such as {example!r}: before 1990, more than a day ahead, or "
+            "unreadable), dated when first seen"
+        )
+    return tuple(notes)
+
+
+_CUT_ACTIONS = {
+    "title": f"cut to {MAX_TITLE:,} characters",
+    "summary": f"cut to about {MAX_SUMMARY:,} characters",
+    "content": f"cut to about {MAX_CONTENT:,} characters",
+    "link": f"longer than {MAX_LINK_BYTES:,} bytes, left out",
+}
+
+
+def _title(text: RawText | None, cuts: Counter[str]) -> str:
     if text is None:
         return ""
     value = strip_control_chars(text.value)
-    return inline_text(sanitize_html(value)) if text.is_html else " ".join(value.split())
+    title = inline_text(sanitize_html(value)) if text.is_html else " ".join(value.split())
+    if len(title) <= MAX_TITLE:
+        return title
+    cuts["title"] += 1
+    return title[: MAX_TITLE - 1] + "…"
 
 
-def _html(text: RawText | None, *, base_url: str) -> str:
+def _html(
+    text: RawText | None, *, base_url: str, limit: int, what: str, cuts: Counter[str]
+) -> str:
     if text is None:
         return ""
     value = strip_control_chars(text.value)
-    return sanitize_html(value if text.is_html else text_to_html(value), base_url=base_url)
+    html = sanitize_html(value if text.is_html else text_to_html(value), base_url=base_url)
+    if len(html) <= limit:
+        return html
+    cuts[what] += 1
+    return sanitize_html(html[:limit])
 
 
 def _plain(text: str | None) -> str:
     return " ".join(strip_control_chars(text).split()) if text else ""
 
 
-def _web_link(link: str | None, base_url: str) -> str | None:
+def _web_link(link: str | None, base_url: str, cuts: Counter[str]) -> str | None:
     # Links end up in href attributes of our pages: only http(s) is safe there.
     if not link:
         return None
@@ -167,4 +224,9 @@ def _web_link(link: str | None, base_url: str) -> str | None:
         scheme = urlsplit(absolute).scheme
     except ValueError:  # e.g. "http://[not-an-address]/"
         return None
-    return absolute if scheme in _WEB_SCHEMES else None
+    if scheme not in _WEB_SCHEMES:
+        return None
+    if len(absolute.encode("utf-8")) > MAX_LINK_BYTES:
+        cuts["link"] += 1
+        return None
+    return absolute

@@ -17,10 +17,10 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from aggregator.dedupe import (
     Candidate,
@@ -39,6 +39,11 @@ from aggregator.text.story import story_text
 CANDIDATE_WINDOW = timedelta(days=30)
 # Verified candidates per new report: the ones sharing the most band keys.
 MAX_CANDIDATES = 10
+# A band key held by more reports than this (a daily notice's stock title, a feed repeating
+# one text thousands of times) says little about which entry a report belongs to, and
+# reading its holders would make one poll's lookup grow with the store: such a key is
+# skipped, so no key brings a report more than this many hits.
+MAX_KEY_HOLDERS = 50
 # A source's header and footer are learnt from its recent texts once there are enough of them
 # (fewer would mistake a series of template releases for boilerplate), and relearnt as it
 # publishes more.
@@ -167,15 +172,27 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
     keys = sorted({key for candidate in new for key in candidate.fingerprint.band_keys})
     if not keys:
         return _NearEntries({}, {})
-    earliest = min(candidate.published for candidate in new) - CANDIDATE_WINDOW
-    latest = max(candidate.published for candidate in new) + CANDIDATE_WINDOW
+    earliest = _shifted(min(candidate.published for candidate in new), -CANDIDATE_WINDOW)
+    latest = _shifted(max(candidate.published for candidate in new), CANDIDATE_WINDOW)
     hits: defaultdict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for key_chunk in chunks(keys):
+        # Counted on the index alone: no report row is read for a crowded key.
+        crowded = set(
+            connection.scalars(
+                select(merge_bands.c.band_key)
+                .where(merge_bands.c.band_key.in_(key_chunk))
+                .group_by(merge_bands.c.band_key)
+                .having(func.count() > MAX_KEY_HOLDERS)
+            )
+        )
+        telling = [key for key in key_chunk if key not in crowded]
+        if not telling:
+            continue
         for row in connection.execute(
             select(merge_bands.c.band_key, reports.c.published, reports.c.entry_id)
             .join(reports, reports.c.id == merge_bands.c.report_id)
             .where(
-                merge_bands.c.band_key.in_(key_chunk),
+                merge_bands.c.band_key.in_(telling),
                 reports.c.published.between(earliest, latest),
             )
         ):
@@ -205,6 +222,15 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
             )
     near.reports = dict(attached)
     return near
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    """`moment + by`, stopping at the calendar's ends: the parser keeps dates within sane
+    bounds, but a store may hold a year-1 date written before it did."""
+    try:
+        return moment + by
+    except OverflowError:
+        return (datetime.min if by < timedelta(0) else datetime.max).replace(tzinfo=UTC)
 
 
 def _stored(blob: bytes | None) -> Fingerprint:

@@ -85,6 +85,7 @@ sources = Table(
     Column("last_attempt", UTCDateTime),
     Column("last_success", UTCDateTime),
     Column("last_error", Text),
+    Column("notes", Text),  # the last parsed poll's notes, one a line: fields cut, dates unused
     Column("last_http_status", Integer),
     Column("failures", Integer, nullable=False),  # consecutive
     Column("next_poll", UTCDateTime),

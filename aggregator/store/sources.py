@@ -19,11 +19,14 @@ from aggregator.models import (
     SourceStatus,
     Validators,
 )
+from aggregator.parse.sanitize import strip_control_chars
 from aggregator.store.categories import rewrite_entry_categories
 from aggregator.store.engine import CLAIM_LOCK, Database, serialise
 from aggregator.store.rows import AnyRow
 from aggregator.store.schema import reports, sources
 from aggregator.store.version import bump_version
+
+MAX_ERROR = 2_000  # characters of last_error
 
 # At most this many sources of one host are leased at once, across every worker: the
 # fetcher's own per-host limit, kept across processes.
@@ -138,7 +141,10 @@ def record_health(connection: Connection, outcome: PollOutcome) -> None:
     }
     if outcome.status == "failed":
         values["failures"] = sources.c.failures + 1
-        values["last_error"] = outcome.error or "the poll failed for an unknown reason"
+        # Written by many hands (fetch, parse, the poller's guard) and often quoting what a
+        # server sent: no message may make PostgreSQL refuse the poll (NUL) or be unbounded.
+        error = outcome.error or "the poll failed for an unknown reason"
+        values["last_error"] = strip_control_chars(error)[:MAX_ERROR]
     else:
         values |= {"last_success": outcome.attempted_at, "failures": 0, "last_error": None}
     # Only what this response told us replaces what an earlier one did.
@@ -149,6 +155,13 @@ def record_health(connection: Connection, outcome: PollOutcome) -> None:
         "feed_title": outcome.feed_title,
         "feed_link": outcome.feed_link,
     }
+    plan = outcome.plan
+    if plan is not None:
+        values["notes"] = "\n".join(plan.notes) or None
+        if plan.deferred:
+            # Entries wait for the next poll: it must fetch and parse this body again.
+            for name in ("etag", "last_modified", "body_hash"):
+                given[name] = None
     values |= {name: value for name, value in given.items() if value is not None}
     connection.execute(update(sources).where(sources.c.id == outcome.source_id).values(values))
 
@@ -259,4 +272,5 @@ def _source_health(row: AnyRow) -> SourceHealth:
         failures=row.failures,
         entries=row.entries,
         next_poll=row.next_poll,
+        notes=tuple(row.notes.splitlines()) if row.notes else (),
     )

@@ -82,6 +82,7 @@ def source_json(health: SourceHealth) -> dict[str, Any]:
         "failures": health.failures,
         "entries": health.entries,
         "next_poll": _optional_time(health.next_poll),
+        "notes": list(health.notes),
     }
 
 
