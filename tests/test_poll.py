@@ -202,6 +202,10 @@ FAILING: dict[str, tuple[Callable[[FeedServer], None], str]] = {
     "oversized body": (lambda s: s.serve("/messy", b"<rss>" + b" " * (5 * 1024 * 1024)), "larger"),
     "gzip bomb": (lambda s: s.handle("/messy", _gzip_bomb), "larger"),
     "redirect loop": (lambda s: s.handle("/messy", _redirect_to("/messy")), "redirect"),
+    "304 to an unconditional request": (
+        lambda s: s.handle("/messy", lambda request: Reply(status=304)),
+        "not modified",
+    ),
 }
 
 
