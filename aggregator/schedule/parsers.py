@@ -2,17 +2,24 @@
 
 Both are pure Python and hold the GIL: in the scheduler's process, one large feed would
 stall every fetch and the scheduler, and the writer would have one core for all of it.
+The processes end when the process that started them does, however it ends: killed, a
+forkserver and its workers would otherwise wait for work for ever (hundreds of MB).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ParamSpec, TypeVar
 
+# Where a process cannot be waited for (no pidfd), how often to look whether it still runs.
+PARENT_CHECK_S = 1.0
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -52,6 +59,8 @@ class ParseProcesses(Executor):
                 self._pool = ProcessPoolExecutor(
                     max_workers=multiprocessing.cpu_count(),
                     mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=exit_with,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
@@ -65,3 +74,22 @@ class ParseProcesses(Executor):
             if self._pool is broken:
                 self._pool = None
         broken.shutdown(wait=False, cancel_futures=True)
+
+
+def exit_with(pid: int) -> None:
+    """Exit this process as soon as process `pid` ends (a parse process's initializer:
+    its parent is the forkserver, which lives on while its children do)."""
+    threading.Thread(target=_exit_after, args=(pid,), daemon=True, name=f"exit-with-{pid}").start()
+
+
+def _exit_after(pid: int) -> None:
+    try:
+        if hasattr(os, "pidfd_open"):  # Linux: woken when it ends
+            select.select([os.pidfd_open(pid)], [], [])
+        else:
+            while True:
+                os.kill(pid, 0)  # ProcessLookupError once it has ended
+                time.sleep(PARENT_CHECK_S)
+    except ProcessLookupError:  # ended, before or while we watched
+        pass
+    os._exit(0)
