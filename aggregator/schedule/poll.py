@@ -175,7 +175,8 @@ class Poller:
     def poll_source(self, source: Source, state: SourceState) -> PollOutcome:
         """One source from fetch to the outcome the store writes, its plan complete with
         the new reports' fingerprints. SourceFailed when a stage raises."""
-        result = self._fetcher.fetch(source.id, source.url, state.validators)
+        with _stage("fetching the feed"):  # the fetcher explains what it expects to fail
+            result = self._fetcher.fetch(source.id, source.url, state.validators)
         if result.status == "error":
             return self._failed(source, state, result.error or "unknown error", result)
         if result.status == "not_modified":
