@@ -215,10 +215,9 @@ class WritePlan:
     new: tuple[Report, ...]
     changed: tuple[Report, ...]
     unchanged: int
-    # One `Fingerprint.to_bytes()` per new report, computed off the writer thread (in the
-    # poller's parse processes); None when the store is to fingerprint them itself, or does
-    # not merge near-duplicates.
-    fingerprints: tuple[bytes, ...] | None = None
+    # One `Fingerprint.to_bytes()` per new report, in order: the poller computes them off
+    # the writer thread (in its parse processes); the store only stores and compares them.
+    fingerprints: tuple[bytes, ...] = ()
     # New reports left for a later poll (a poll takes at most decide.MAX_NEW_REPORTS).
     deferred: int = 0
     notes: tuple[str, ...] = ()  # the feed's notes and the plan's own, for the health

@@ -52,11 +52,12 @@ from aggregator.config.load import config_from_text
 from aggregator.dedupe import fingerprint
 from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, PollOutcome, WriteCounts
-from aggregator.schedule.poll import FETCH_THREADS, Poller
+from aggregator.schedule.poll import FETCH_THREADS, PRODUCTION_STAGES, Poller, Stages
 from aggregator.store import Store, make_engine
 from aggregator.store.migrate import upgrade
 from aggregator.store.schema import entries as entries_table
 from aggregator.store.schema import reports as reports_table
+from bench.exact_links import fingerprints_without_band_keys
 from bench.feedhttp import Served, feed_server
 from tests.dedup_corpus import Item, cluster, load_items, pair_counts
 from tests.feedbuilder import FeedItem, rss
@@ -269,7 +270,7 @@ def farm_config(farm: FeedFarm) -> Config:
 def poll_farm(farm: FeedFarm, url: str, merging: bool, label: str) -> PipelineRun:
     """Poll every pass of the farm into a fresh store at `url` with the real Poller."""
     upgrade(url)
-    store = TimedStore(url, make_engine(url), merge_near_duplicates=merging)
+    store = TimedStore(url, make_engine(url))
     config = farm_config(farm)
     failures: list[str] = []
 
@@ -279,7 +280,9 @@ def poll_farm(farm: FeedFarm, url: str, merging: bool, label: str) -> PipelineRu
 
     try:
         store.sync_sources(config.sources, datetime.now(UTC))
-        poller = Poller(config, store, Fetcher(allow_private_addresses=True))
+        stages = PRODUCTION_STAGES if merging else Stages(
+            fingerprint=fingerprints_without_band_keys)
+        poller = Poller(config, store, Fetcher(allow_private_addresses=True), stages=stages)
         try:
             farm.show(WARM_UP)
             started = time.perf_counter()

@@ -33,12 +33,15 @@ def run(url: str, size: int) -> None:
     try:
         store.sync_sources([source("bench")], T0)
         written = [report("bench", f"item-{n}", title=f"高雄市政新聞 {n}") for n in range(size)]
+        # Fingerprinted before the clock starts, as the poller does in its parse processes.
+        first_poll = outcome("bench", new=written)
         started = time.perf_counter()
-        counts = store.apply_poll(outcome("bench", new=written))
+        counts = store.apply_poll(first_poll)
         first = time.perf_counter() - started
         changed = [replace(r, title=r.title + " (更新)") for r in written[: size // 10]]
+        repoll = outcome("bench", changed=changed)
         started = time.perf_counter()
-        store.apply_poll(outcome("bench", changed=changed))
+        store.apply_poll(repoll)
         again = time.perf_counter() - started
     finally:
         store.close()

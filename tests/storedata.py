@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aggregator.dedupe import fingerprint_reports
 from aggregator.models import PollOutcome, PollStatus, Report, Source, WritePlan
+from aggregator.schedule.poll import FingerprintReports
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -55,12 +57,15 @@ def outcome(
     status: PollStatus = "ok",
     attempted_at: datetime = T0,
     unchanged: int = 0,
+    fingerprint: FingerprintReports = fingerprint_reports,
     **fields: Any,
 ) -> PollOutcome:
-    """A poll outcome; a failed one carries no write plan."""
+    """A poll outcome; a failed one carries no write plan. The new reports are fingerprinted
+    with `fingerprint`, by default as the poller does (without learnt boilerplate)."""
     plan = None
     if status != "failed":
-        plan = WritePlan(source_id, new=tuple(new), changed=tuple(changed), unchanged=unchanged)
+        plan = WritePlan(source_id, new=tuple(new), changed=tuple(changed), unchanged=unchanged,
+                         fingerprints=fingerprint(new, frozenset()))
     values: dict[str, Any] = {
         "elapsed_ms": 12,
         "next_poll": attempted_at + timedelta(minutes=15),

@@ -142,6 +142,17 @@ def test_an_unchanged_feed_is_not_modified_and_has_no_body(
     assert result.validators == Validators(ETAG, LAST_MODIFIED)
 
 
+def test_not_modified_to_a_request_that_asked_for_nothing_conditional_is_a_failure(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.handle("/rss.xml", lambda request: Reply(status=304))
+
+    result = fetch(fetcher, feed_server.url("/rss.xml"), Validators())
+
+    assert (result.status, result.http_status, result.body) == ("error", 304, None)
+    assert result.error and "asked for nothing conditional" in result.error
+
+
 # --- the server says no -----------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from aggregator.store import Store
 from aggregator.web import create_app
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer
+from tests.inline import InlineExecutor
 
 # name{labels} value: the sample lines of the text format (no timestamps are written).
 _SAMPLE = re.compile(
@@ -57,7 +58,8 @@ def polled_client(
     config = load_config(config_path)
     now = datetime.now(UTC)
     store.sync_sources(config.sources, now)
-    poller = Poller(config, store, Fetcher(allow_private_addresses=True, timeout=5.0))
+    poller = Poller(config, store, Fetcher(allow_private_addresses=True, timeout=5.0),
+                    parse_executor=InlineExecutor())
     try:
         poller.poll(store.due_sources(now, include_not_due=True))
     finally:

@@ -9,21 +9,38 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from aggregator.config.load import config_from_text
+from aggregator.decide import plan_writes
+from aggregator.dedupe import fingerprint_reports
 from aggregator.fetch.fetcher import Fetcher
-from aggregator.models import Config, EntryQuery, SourceHealth
-from aggregator.schedule.poll import PassSummary, Poller
+from aggregator.models import (
+    Config,
+    EntryQuery,
+    KnownReport,
+    ParsedFeed,
+    PollOutcome,
+    Report,
+    SourceHealth,
+    WriteCounts,
+    WritePlan,
+)
+from aggregator.parse.feed import parse_feed
+from aggregator.schedule.due import JITTER
+from aggregator.schedule.poll import PRODUCTION_STAGES, PassSummary, Poller, Stages
 from aggregator.store import Store
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.fixtures_http import read_data
+from tests.inline import InlineExecutor
 
 HEALTHY = rss(
     [
@@ -50,18 +67,23 @@ class Harness:
     server: FeedServer
     store: Store
     config: Config
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))  # the poller's clock
 
-    def poll(self, fetcher: Fetcher | None = None) -> PassSummary:
-        now = datetime.now(UTC)
-        self.store.sync_sources(self.config.sources, now)
+    def poll(
+        self, fetcher: Fetcher | None = None, *, stages: Stages = PRODUCTION_STAGES
+    ) -> PassSummary:
+        self.store.sync_sources(self.config.sources, self.now)
         poller = Poller(
             self.config,
             self.store,
             fetcher
             or Fetcher(allow_private_addresses=True, timeout=3.0, max_bytes=4 * 1024 * 1024),
+            stages=stages,
+            parse_executor=InlineExecutor(),
+            clock=lambda: self.now,
         )
         try:
-            return poller.poll(self.store.due_sources(now, include_not_due=True))
+            return poller.poll(self.store.due_sources(self.now, include_not_due=True))
         finally:
             poller.close()
 
@@ -202,6 +224,10 @@ FAILING: dict[str, tuple[Callable[[FeedServer], None], str]] = {
     "oversized body": (lambda s: s.serve("/messy", b"<rss>" + b" " * (5 * 1024 * 1024)), "larger"),
     "gzip bomb": (lambda s: s.handle("/messy", _gzip_bomb), "larger"),
     "redirect loop": (lambda s: s.handle("/messy", _redirect_to("/messy")), "redirect"),
+    "304 to an unconditional request": (
+        lambda s: s.handle("/messy", lambda request: Reply(status=304)),
+        "not modified",
+    ),
 }
 
 
@@ -304,7 +330,7 @@ def test_retry_after_postpones_the_next_poll(harness: Callable[..., Harness]) ->
     h.poll()
     next_poll = h.health("busy").next_poll
     assert next_poll is not None
-    assert next_poll >= datetime.now(UTC) + timedelta(minutes=110)
+    assert next_poll >= h.now + timedelta(minutes=110)
 
 
 def test_gzip_encoded_feeds_are_read(harness: Callable[..., Harness]) -> None:
@@ -342,3 +368,126 @@ def test_a_republished_copy_polled_from_another_source_joins_the_original(
     assert summary.merged == 1
     entries = h.store.entries(EntryQuery(source="outlet")).entries
     assert [[r.source_id for r in entry.reports] for entry in entries] == [["city", "outlet"]]
+
+
+# --- a failure in any stage of one source ends that source's poll, never the pass -----
+
+
+def _only_for_broken(url_or_source: str) -> bool:
+    return "broken" in url_or_source
+
+
+def _parse_or_raise(body: bytes, *, url: str, **fields: Any) -> ParsedFeed:
+    if _only_for_broken(url):
+        raise KeyError("guid")
+    return parse_feed(body, url=url, **fields)
+
+
+def _decide_or_raise(
+    source_id: str, feed: ParsedFeed, known: Mapping[str, KnownReport], fetched_at: datetime
+) -> WritePlan:
+    if _only_for_broken(source_id):
+        raise ZeroDivisionError("division by zero")
+    return plan_writes(source_id, feed, known, fetched_at)
+
+
+def _fingerprint_or_raise(
+    reports: Sequence[Report], boilerplate: frozenset[str]
+) -> tuple[bytes, ...]:
+    if _only_for_broken(reports[0].source_id):
+        raise MemoryError("out of memory")
+    return fingerprint_reports(reports, boilerplate)
+
+
+def _decide_one_report_twice(
+    source_id: str, feed: ParsedFeed, known: Mapping[str, KnownReport], fetched_at: datetime
+) -> WritePlan:
+    """A plan the store refuses half-way through its transaction."""
+    plan = plan_writes(source_id, feed, known, fetched_at)
+    if _only_for_broken(source_id):
+        return replace(plan, new=plan.new + plan.new[:1])
+    return plan
+
+
+STAGE_FAILURES: dict[str, tuple[Stages, str]] = {
+    "parse": (Stages(parse=_parse_or_raise), "while parsing the feed (KeyError)"),
+    "decide": (Stages(decide=_decide_or_raise), "while comparing its entries with the stored"
+               " ones (ZeroDivisionError)"),
+    "fingerprint": (Stages(fingerprint=_fingerprint_or_raise),
+                    "while fingerprinting its new entries (MemoryError)"),
+    "write": (Stages(decide=_decide_one_report_twice), "while storing its entries (StoreError)"),
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_FAILURES))
+def test_a_failure_in_any_stage_fails_that_source_only_and_it_is_retried_on_backoff(
+    harness: Callable[..., Harness], stage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    stages, reason = STAGE_FAILURES[stage]
+    h = harness(broken="/broken.xml", other="/other.xml")
+    h.server.serve("/broken.xml", read_data("feeds/rss20.xml"))
+    h.server.serve("/other.xml", read_data("feeds/atom10.xml"))
+
+    with caplog.at_level(logging.ERROR, logger="aggregator.schedule.poll"):
+        first = h.poll(stages=stages)
+
+    assert (first.ok, first.failed) == (2, 1)
+    assert len(h.titles("healthy")) == 3 and h.titles("other")
+    assert h.titles("broken") == []  # what the store had begun to write was rolled back
+    broken = h.health("broken")
+    assert broken.status == "failing"
+    assert broken.last_error and reason in broken.last_error
+    assert "the other sources were polled" in broken.last_error
+    [logged] = [r for r in caplog.records if getattr(r, "source", None) == "broken"]
+    assert logged.exception == reason.split("(")[1].rstrip(")")
+
+    # Retried on its backoff, not at once: the interval after one failure, twice it after two.
+    interval = h.config.sources[0].interval
+    assert broken.next_poll is not None
+    assert broken.next_poll >= h.now + interval * (1 - JITTER)
+    h.poll(stages=stages)
+    again = h.health("broken")
+    assert again.failures == 2
+    assert again.next_poll is not None and again.next_poll >= h.now + 2 * interval * (1 - JITTER)
+
+
+def test_a_feed_dated_in_year_one_does_not_stop_the_pass(
+    harness: Callable[..., Harness],
+) -> None:
+    h = harness(zero="/zero.xml", other="/other.xml")
+    h.server.serve("/zero.xml", read_data("feeds/go_zero_time.xml"))
+    h.server.serve("/other.xml", read_data("feeds/atom10.xml"))
+
+    summary = h.poll()
+
+    assert summary.ok + summary.failed == 3
+    assert len(h.titles("healthy")) == 3 and h.titles("other")
+    zero = h.health("zero")
+    # Stored, or failing with a reason: either way the pass went on past it.
+    assert zero.status == "ok" or "the other sources were polled" in (zero.last_error or "")
+
+
+def test_a_failing_progress_callback_is_logged_and_the_pass_goes_on(
+    harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness(other="/other.xml")
+    h.server.serve("/other.xml", read_data("feeds/atom10.xml"))
+    h.store.sync_sources(h.config.sources, h.now)
+    told: list[str] = []
+
+    def progress(outcome: PollOutcome, counts: WriteCounts) -> None:
+        told.append(outcome.source_id)
+        raise RuntimeError("the alerting queue is full")
+
+    poller = Poller(h.config, h.store, Fetcher(allow_private_addresses=True),
+                    parse_executor=InlineExecutor(), clock=lambda: h.now)
+    try:
+        with caplog.at_level(logging.ERROR, logger="aggregator.schedule.poll"):
+            summary = poller.poll(h.store.due_sources(h.now, include_not_due=True), progress)
+    finally:
+        poller.close()
+
+    assert sorted(told) == ["healthy", "other"]
+    assert summary.ok == 2
+    assert len(h.titles("healthy")) == 3 and h.titles("other")
+    assert {getattr(r, "exception", None) for r in caplog.records} == {"RuntimeError"}

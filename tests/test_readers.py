@@ -23,6 +23,7 @@ from aggregator.web import create_app
 from aggregator.web.responsecache import VERSION_CHECK_SECONDS
 from tests.feedbuilder import FeedItem, rss
 from tests.feedserver import FeedServer, Reply, RequestInfo
+from tests.inline import InlineExecutor
 
 SOURCES = ("city", "port", "metro")
 PASSES = 6
@@ -72,7 +73,8 @@ def poll_repeatedly(config_path: Path, db_url: str, passes: int) -> None:
     """What a worker does, in passes over every source, with a store of its own."""
     config = load_config(config_path)
     store = open_store(db_url)
-    poller = Poller(config, store, Fetcher(allow_private_addresses=True))
+    poller = Poller(config, store, Fetcher(allow_private_addresses=True),
+                    parse_executor=InlineExecutor())
     try:
         store.sync_sources(config.sources, datetime.now(UTC))
         for _ in range(passes):

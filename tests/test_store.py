@@ -331,6 +331,17 @@ def test_a_poll_that_fails_mid_write_leaves_nothing_behind(two_sources: Store) -
     assert two_sources.version() == version
 
 
+def test_a_plan_whose_new_reports_are_not_fingerprinted_is_refused(two_sources: Store) -> None:
+    # The store stores and compares fingerprints; computing them is the poller's work.
+    unfingerprinted = outcome("city", new=[report("city", "a")],
+                              fingerprint=lambda new, boilerplate: ())
+
+    with pytest.raises(ValueError, match="fingerprint"):
+        two_sources.apply_poll(unfingerprinted)
+
+    assert all_entries(two_sources) == []
+
+
 def test_a_poll_of_an_unknown_source_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="not in the store"):
         store.apply_poll(outcome("ghost", new=[report("ghost", "a")]))

@@ -264,6 +264,13 @@ def _result(
     elapsed_ms: int,
 ) -> FetchResult:
     etag, last_modified = _validator(answer, "ETag"), _validator(answer, "Last-Modified")
+    if answer.status == 304 and not (sent.etag or sent.last_modified):
+        raise FetchFailed(
+            'the server answered "not modified" (HTTP 304) to a request that asked for nothing'
+            " conditional: it sent no feed; the server is misconfigured",
+            url=answer.url,
+            http_status=answer.status,
+        )
     if answer.status == 304:
         status: FetchStatus = "not_modified"
         validators = Validators(etag or sent.etag, last_modified or sent.last_modified)

@@ -1,11 +1,11 @@
-"""One poll pass over some sources: fetch → parse → decide → store, per source.
+"""One poll pass over some sources: fetch → parse → decide → fingerprint → store, per source.
 
-Each source is fetched, parsed, decided and fingerprinted on a bounded thread pool (the
-fetcher limits each host). Parsing and fingerprinting run in worker processes, because
-both are pure Python and hold the GIL: in this process, one large feed would stall every
-fetch and the scheduler, and the writer would have one core for all of it. Writes happen
-on the calling thread, one transaction per source, so the store sees one writer and a
-failing source never touches another's data.
+`Poller.poll_source` is the pipeline for one source and reads as such; it runs on a
+bounded thread pool (the fetcher limits each host), with parsing and fingerprinting in the
+parse executor (worker processes in production, see `parsers`). Writes happen on the
+calling thread, one transaction per source, so the store sees one writer. Whatever goes
+wrong with one source, from a bug in a stage to a row the database refuses, ends that
+source's poll as failing (retried on its backoff) and never the pass.
 """
 
 from __future__ import annotations
@@ -13,38 +13,41 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import multiprocessing
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Protocol
 
 from aggregator.alerts.websub import feed_pings
 from aggregator.decide import plan_writes
-from aggregator.dedupe import fingerprint_reports
+from aggregator.dedupe import SourceBoilerplates, fingerprint_reports
 from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import (
     Config,
     FetchResult,
+    KnownReport,
     ParsedFeed,
     PollOutcome,
     PollStatus,
+    Report,
     Source,
+    SourceFormat,
     SourceState,
     WriteCounts,
     WritePlan,
 )
 from aggregator.parse.feed import ParseError, parse_feed
 from aggregator.schedule.due import next_poll
+from aggregator.schedule.parsers import ParseProcesses
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator.schedule.poll")
@@ -53,18 +56,30 @@ FETCH_THREADS = 16
 # Sources fetched or waiting to be written at once: enough to keep every fetch thread busy;
 # each finished poll holds its parsed feed and fingerprints (megabytes) until written.
 IN_FLIGHT = FETCH_THREADS
-_T = TypeVar("_T")
+
+
+class Parse(Protocol):
+    def __call__(
+        self, body: bytes, *, content_type: str | None, url: str, fetched_at: datetime,
+        timezone: str, source_format: SourceFormat,
+    ) -> ParsedFeed: ...
+
+
+Decide = Callable[[str, ParsedFeed, Mapping[str, KnownReport], datetime], WritePlan]
+FingerprintReports = Callable[[Sequence[Report], frozenset[str]], tuple[bytes, ...]]
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
-    """What the fetch thread hands back: the response and, if it was parsed, the feed."""
+class Stages:
+    """The pure stages of a poll. Parse and fingerprint run in the parse executor, so
+    with worker processes they must be module-level functions."""
 
-    result: FetchResult
-    body_hash: str | None = None
-    feed: ParsedFeed | None = None
-    plan: WritePlan | None = None  # what writing the feed would change, fingerprinted
-    parse_error: str | None = None
+    parse: Parse = parse_feed
+    decide: Decide = plan_writes
+    fingerprint: FingerprintReports = fingerprint_reports
+
+
+PRODUCTION_STAGES = Stages()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,46 +106,133 @@ class PassSummary:
 ProgressCallback = Callable[[PollOutcome, WriteCounts], None]
 
 
-class Poller:
-    """Polls sources of one configuration into one store. Reusable across passes."""
+class SourceFailed(Exception):
+    """A stage raised while one source was polled: that poll fails, the pass goes on."""
 
-    def __init__(self, config: Config, store: Store, fetcher: Fetcher) -> None:
+    def __init__(self, stage: str, error: Exception) -> None:
+        super().__init__(
+            f"internal error while {stage} ({type(error).__name__}): {error};"
+            " the other sources were polled"
+        )
+        self.stage = stage
+        self.error = error
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        raise SourceFailed(name, error) from error
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Poller:
+    """Polls sources of one configuration into one store. Reusable across passes.
+
+    `parse_executor` runs parsing and fingerprinting (default: one process per core); the
+    poller shuts it down when closed. `clock` says when next polls are counted from."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        stages: Stages = PRODUCTION_STAGES,
+        parse_executor: Executor | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._sources = {source.id: source for source in config.sources}
         self._store = store
         self._fetcher = fetcher
+        self._stages = stages
+        self._parsers = parse_executor or ParseProcesses()
+        self._clock = clock
+        self._boilerplates = SourceBoilerplates()
         self._pings = feed_pings(config)  # queued by the polls that change a feed
         self._threads = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="fetch")
-        self._parsers: ProcessPoolExecutor | None = None
-        self._parsers_lock = threading.Lock()  # fetch threads ask for the pool at once
 
     def close(self) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
-        with self._parsers_lock:
-            parsers, self._parsers = self._parsers, None
-        if parsers is not None:
-            parsers.shutdown(wait=True, cancel_futures=True)
+        self._parsers.shutdown(wait=True, cancel_futures=True)
 
     def poll(
         self, states: Sequence[SourceState], progress: ProgressCallback | None = None
     ) -> PassSummary:
         summary = PassSummary()
-        for outcome in self._outcomes(states):
-            counts = self._write(outcome)
+        for source, state, polling in self._as_completed(states):
+            outcome, counts = self._write(source, state, polling)
             summary = summary.add(outcome, counts)
             if progress is not None:
-                progress(outcome, counts)
+                try:
+                    progress(outcome, counts)
+                except Exception as error:  # it was told of a poll that is written: log
+                    log.exception("poll progress callback failed", extra={
+                        "source": source.id, "exception": type(error).__name__})
         return summary
 
-    def _outcomes(self, states: Sequence[SourceState]) -> Iterator[PollOutcome]:
-        """Each source's outcome as its fetch completes. At most IN_FLIGHT sources are
-        fetched or waiting to be written at once: fetching runs ahead of the one writer, and
-        each finished poll holds its parsed feed and fingerprints until it is written."""
+    def poll_source(self, source: Source, state: SourceState) -> PollOutcome:
+        """One source from fetch to the outcome the store writes, its plan complete with
+        the new reports' fingerprints. SourceFailed when a stage raises."""
+        with _stage("fetching the feed"):  # the fetcher explains what it expects to fail
+            result = self._fetcher.fetch(source.id, source.url, state.validators)
+        if result.status == "error":
+            return self._failed(source, state, result.error or "unknown error", result)
+        if result.status == "not_modified":
+            return self._healthy(source, result, "not_modified", state.body_hash)
+        body = result.body or b""
+        body_hash = hashlib.sha256(body).hexdigest()
+        if body_hash == state.body_hash:
+            return self._healthy(source, result, "unchanged_body", body_hash)  # nothing to parse
+
+        with _stage("parsing the feed"):
+            try:
+                feed = self._parsers.submit(
+                    self._stages.parse, body, content_type=result.content_type, url=result.url,
+                    fetched_at=result.fetched_at, timezone=source.timezone,
+                    source_format=source.format,
+                ).result()
+            except ParseError as error:
+                return self._failed(source, state, str(error), result)
+            except BrokenExecutor:
+                return self._failed(source, state, "the parser crashed on this feed", result)
+        with _stage("comparing its entries with the stored ones"):
+            known = self._store.known_reports(source.id)
+            plan = self._stages.decide(source.id, feed, known, result.fetched_at)
+        with _stage("fingerprinting its new entries"):
+            plan = replace(plan, fingerprints=self._fingerprints(plan))
+        return replace(
+            self._healthy(source, result, "ok", body_hash),
+            feed_title=feed.title, feed_link=feed.link, plan=plan,
+        )
+
+    def _fingerprints(self, plan: WritePlan) -> tuple[bytes, ...]:
+        """The new reports' fingerprints without their source's boilerplate; computed in a
+        parse process: on the writer thread they were a third of the time spent writing."""
+        if not plan.new:
+            return ()
+        boilerplate = self._boilerplates.of(
+            plan.source_id, len(plan.new),
+            lambda count: self._store.recent_texts(plan.source_id, count),
+        )
+        return self._parsers.submit(self._stages.fingerprint, plan.new, boilerplate).result()
+
+    def _as_completed(
+        self, states: Sequence[SourceState]
+    ) -> Iterator[tuple[Source, SourceState, Future[PollOutcome]]]:
+        """Each source's poll as it completes. At most IN_FLIGHT sources are polled or
+        waiting to be written at once: polling runs ahead of the one writer, and each
+        finished poll holds its parsed feed and fingerprints until it is written."""
         waiting = ((self._sources[s.source_id], s) for s in states if s.source_id in self._sources)
-        pending: dict[Future[Fetched], tuple[Source, SourceState]] = {}
+        pending: dict[Future[PollOutcome], tuple[Source, SourceState]] = {}
 
         def submit(count: int) -> None:
             for source, state in itertools.islice(waiting, count):
-                pending[self._threads.submit(self._fetch, source, state)] = (source, state)
+                pending[self._threads.submit(self.poll_source, source, state)] = (source, state)
 
         submit(IN_FLIGHT)
         while pending:
@@ -138,105 +240,26 @@ class Poller:
             submit(len(done))
             for future in done:
                 source, state = pending.pop(future)
-                now = datetime.now(UTC)
-                try:
-                    yield self._outcome(source, state, future.result(), now)
-                except Exception as error:  # a bug on one source must not stop the pass
-                    log.exception("poll failed", extra={"source": source.id})
-                    yield _failed(source, state, now, f"internal error: {error}")
+                yield source, state, future
 
-    def _fetch(self, source: Source, state: SourceState) -> Fetched:
-        result = self._fetcher.fetch(source.id, source.url, state.validators)
-        if result.status != "ok" or result.body is None:
-            return Fetched(result)
-        body_hash = hashlib.sha256(result.body).hexdigest()
-        if body_hash == state.body_hash:
-            return Fetched(result, body_hash=body_hash)  # byte-identical: nothing to parse
+    def _write(
+        self, source: Source, state: SourceState, polling: Future[PollOutcome]
+    ) -> tuple[PollOutcome, WriteCounts]:
+        """Write the source's poll in one transaction. If a stage failed, or the write
+        itself does (and is rolled back), write the source's failure instead: a store
+        that cannot take even that fails the pass."""
         try:
-            feed = self._in_parser(
-                parse_feed,
-                result.body,
-                content_type=result.content_type,
-                url=result.url,
-                fetched_at=result.fetched_at,
-                timezone=source.timezone,
-            )
-            plan = plan_writes(source.id, feed, self._store.known_reports(source.id),
-                               result.fetched_at)
-            plan = self._fingerprinted(plan)
-        except ParseError as error:
-            return Fetched(result, body_hash=body_hash, parse_error=str(error))
-        return Fetched(result, body_hash=body_hash, feed=feed, plan=plan)
+            outcome = polling.result()
+            with _stage("storing its entries"):
+                return outcome, self._applied(outcome)
+        except SourceFailed as failure:
+            log.error("poll failed", exc_info=failure.error, extra={
+                "source": source.id, "stage": failure.stage,
+                "exception": type(failure.error).__name__})
+            outcome = self._failed(source, state, str(failure))
+            return outcome, self._applied(outcome)
 
-    def _fingerprinted(self, plan: WritePlan) -> WritePlan:
-        """The plan with its new reports' fingerprints, computed in a parse process: on
-        the writer thread they were a third of the time spent writing a new report."""
-        if not plan.new:
-            return plan
-        boilerplate = self._store.boilerplate(plan.source_id, len(plan.new))
-        if boilerplate is None:
-            return plan
-        return replace(plan, fingerprints=self._in_parser(fingerprint_reports, plan.new,
-                                                          boilerplate))
-
-    def _in_parser(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        """Run `function` in a parse process; ParseError if that process dies (memory?)."""
-        parsers = self._parse_pool()
-        try:
-            return parsers.submit(function, *args, **kwargs).result()
-        except BrokenProcessPool as error:
-            self._replace_broken(parsers)
-            raise ParseError("the parser crashed on this feed") from error
-
-    def _parse_pool(self) -> ProcessPoolExecutor:
-        with self._parsers_lock:
-            if self._parsers is None:
-                # forkserver: forking this process while fetch threads run could
-                # copy a held lock into the child.
-                context = multiprocessing.get_context("forkserver")
-                self._parsers = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(),
-                                                    mp_context=context)
-            return self._parsers
-
-    def _replace_broken(self, broken: ProcessPoolExecutor) -> None:
-        """Drop a pool whose process died; the next parse starts a fresh one. Several
-        threads see the same breakage: only the first drops it."""
-        with self._parsers_lock:
-            if self._parsers is broken:
-                self._parsers = None
-        broken.shutdown(wait=False, cancel_futures=True)
-
-    def _outcome(
-        self, source: Source, state: SourceState, fetched: Fetched, now: datetime
-    ) -> PollOutcome:
-        result = fetched.result
-        if result.status == "error":
-            return _failed(source, state, now, result.error or "unknown error",
-                           result=result)
-        if fetched.parse_error is not None:
-            return _failed(source, state, now, fetched.parse_error, result=result)
-        feed = fetched.feed
-        status: PollStatus = "ok"
-        if result.status == "not_modified":
-            status = "not_modified"
-        elif feed is None:
-            status = "unchanged_body"
-        return PollOutcome(
-            source_id=source.id,
-            attempted_at=result.fetched_at,
-            status=status,
-            elapsed_ms=result.elapsed_ms,
-            http_status=result.http_status,
-            validators=result.validators,
-            body_hash=state.body_hash if status == "not_modified" else fetched.body_hash,
-            feed_title=feed.title if feed else None,
-            feed_link=feed.link if feed else None,
-            plan=fetched.plan,
-            pings=self._pings,
-            next_poll=next_poll(interval=source.interval, status=status, failures=0, now=now),
-        )
-
-    def _write(self, outcome: PollOutcome) -> WriteCounts:
+    def _applied(self, outcome: PollOutcome) -> WriteCounts:
         counts = self._store.apply_poll(outcome)
         plan = outcome.plan
         log.info(
@@ -255,32 +278,42 @@ class Poller:
         )
         return counts
 
+    def _healthy(
+        self, source: Source, result: FetchResult, status: PollStatus, body_hash: str | None
+    ) -> PollOutcome:
+        return PollOutcome(
+            source_id=source.id,
+            attempted_at=result.fetched_at,
+            status=status,
+            elapsed_ms=result.elapsed_ms,
+            http_status=result.http_status,
+            validators=result.validators,
+            body_hash=body_hash,
+            pings=self._pings,
+            next_poll=next_poll(interval=source.interval, status=status, failures=0,
+                                now=self._clock()),
+        )
 
-def _failed(
-    source: Source,
-    state: SourceState,
-    now: datetime,
-    error: str,
-    *,
-    result: FetchResult | None = None,
-) -> PollOutcome:
-    failures = state.failures + 1
-    return PollOutcome(
-        source_id=source.id,
-        attempted_at=result.fetched_at if result else now,
-        status="failed",
-        elapsed_ms=result.elapsed_ms if result else 0,
-        http_status=result.http_status if result else None,
-        error=error,
-        # Keep the validators and body hash of the last good response: a failure
-        # says nothing about whether the feed changed.
-        validators=state.validators,
-        body_hash=state.body_hash,
-        next_poll=next_poll(
-            interval=source.interval,
+    def _failed(
+        self, source: Source, state: SourceState, error: str, result: FetchResult | None = None
+    ) -> PollOutcome:
+        now = self._clock()
+        return PollOutcome(
+            source_id=source.id,
+            attempted_at=result.fetched_at if result else now,
             status="failed",
-            failures=failures,
-            now=now,
-            retry_after=result.retry_after if result else None,
-        ),
-    )
+            elapsed_ms=result.elapsed_ms if result else 0,
+            http_status=result.http_status if result else None,
+            error=error,
+            # Keep the validators and body hash of the last good response: a failure
+            # says nothing about whether the feed changed, and its body must be read again.
+            validators=state.validators,
+            body_hash=state.body_hash,
+            next_poll=next_poll(
+                interval=source.interval,
+                status="failed",
+                failures=state.failures + 1,
+                now=now,
+                retry_after=result.retry_after if result else None,
+            ),
+        )

@@ -34,7 +34,7 @@ from aggregator.models import (
     WriteCounts,
 )
 from aggregator.search.query import SearchQuery
-from aggregator.store import migrate, read, retention, sources, staff
+from aggregator.store import merge, migrate, read, retention, sources, staff
 from aggregator.store.engine import Database, make_engine
 from aggregator.store.errors import StoreError, StoreUnavailable
 from aggregator.store.read import decode_cursor, encode_cursor
@@ -62,12 +62,11 @@ def open_store(url: str) -> Store:
 
 
 class Store:
-    def __init__(self, url: str, engine: Engine, *, merge_near_duplicates: bool = True) -> None:
-        """`merge_near_duplicates=False` merges exact links only: for bench/dedup.py."""
+    def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
         self.dialect: str = engine.dialect.name
         self._db = Database(url, engine)
-        self._polls = PollWriter(self._db, merge_near_duplicates=merge_near_duplicates)
+        self._polls = PollWriter(self._db)
 
     # --- connections ---------------------------------------------------------
 
@@ -127,10 +126,11 @@ class Store:
 
     # --- writing -------------------------------------------------------------
 
-    def boilerplate(self, source_id: str, arriving: int) -> frozenset[str] | None:
-        """What to strip as boilerplate when fingerprinting `arriving` new reports of
-        `source_id`; None when this store does not merge near-duplicates."""
-        return self._polls.boilerplate(source_id, arriving)
+    def recent_texts(self, source_id: str, count: int) -> list[str]:
+        """The plain text of the source's latest `count` reports, to learn its boilerplate
+        from (see `aggregator.dedupe.SourceBoilerplates`)."""
+        with self._db.reading() as connection:
+            return merge.recent_texts(connection, source_id, count)
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source in one transaction (see `write.PollWriter`)."""

@@ -1,8 +1,8 @@
 """Near-duplicate merging in the store: the band index, the candidate lookup, staff overrides.
 
-`PollWriter.apply_poll` (`write.py`) fingerprints new reports before its write transaction
-opens (CPU work that must not hold the write lock), then, inside it, `choose_entries` finds
-for each report the entry it joins: a staff "together" override first, else the exact-link
+A poll's plan brings its new reports' fingerprints (the store never computes them).
+Inside `PollWriter.apply_poll`'s transaction (`write.py`), `choose_entries` finds for each
+report the entry it joins: a staff "together" override first, else the exact-link
 match unless staff split that pair apart, else the entries sharing a band key within
 CANDIDATE_WINDOW, decided by the pure `aggregator.dedupe.choose_entry`. `index_reports`
 writes the band keys of the reports just inserted. The staff actions' SQL (`split_apart`,
@@ -13,9 +13,8 @@ bookkeeping.
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,6 @@ from aggregator.dedupe import (
     Fingerprint,
     choose_entry,
     fingerprint,
-    learn_boilerplate,
 )
 from aggregator.models import StaffAction
 from aggregator.store.rows import chunks
@@ -44,12 +42,6 @@ MAX_CANDIDATES = 10
 # reading its holders would make one poll's lookup grow with the store: such a key is
 # skipped, so no key brings a report more than this many hits.
 MAX_KEY_HOLDERS = 50
-# A source's header and footer are learnt from its recent texts once there are enough of them
-# (fewer would mistake a series of template releases for boilerplate), and relearnt as it
-# publishes more.
-BOILERPLATE_SAMPLE = 50
-BOILERPLATE_MIN_SAMPLE = 20
-BOILERPLATE_RELEARN_AFTER = 200
 # A report stored without a fingerprint still counts for the one-report-per-source rule.
 _NO_FINGERPRINT = Fingerprint(title_key="", shingles=frozenset(), facts=frozenset(), band_keys=())
 
@@ -69,38 +61,13 @@ class _Overrides:
     together: set[int] = field(default_factory=set)  # entries it must join
 
 
-class Boilerplates:
-    """Each source's learnt header and footer, kept between polls and relearnt now and then.
-    Safe to use from the poller's fetch threads."""
-
-    def __init__(self) -> None:
-        self._learnt: dict[str, tuple[frozenset[str], int]] = {}
-        self._lock = threading.Lock()
-
-    def of(self, source_id: str, arriving: int, recent: Callable[[], list[str]]) -> frozenset[str]:
-        """The boilerplate of `source_id`, which is about to add `arriving` reports;
-        `recent` reads its latest texts when the boilerplate is (re)learnt."""
-        with self._lock:
-            learnt, since = self._learnt.get(source_id, (frozenset(), BOILERPLATE_RELEARN_AFTER))
-        if since >= BOILERPLATE_RELEARN_AFTER:
-            # Learnt outside the lock: it reads the store. Two threads polling one source
-            # at once (not something the poller does) would only learn it twice.
-            texts = recent()
-            if len(texts) >= BOILERPLATE_MIN_SAMPLE:
-                learnt = learn_boilerplate(texts)
-            since = 0
-        with self._lock:
-            self._learnt[source_id] = (learnt, since + arriving)
-        return learnt
-
-
-def recent_texts(connection: Connection, source_id: str) -> list[str]:
-    """The clean text of the source's latest reports, for learning its boilerplate."""
+def recent_texts(connection: Connection, source_id: str, count: int) -> list[str]:
+    """The clean text of the source's latest `count` reports, for learning its boilerplate."""
     rows = connection.execute(
         select(reports.c.content, reports.c.summary)
         .where(reports.c.source_id == source_id)
         .order_by(reports.c.published.desc())
-        .limit(BOILERPLATE_SAMPLE)
+        .limit(count)
     )
     return [story_text(row.content or row.summary) for row in rows]
 

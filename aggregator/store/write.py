@@ -6,25 +6,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report, fingerprint_reports
+from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
 from aggregator.store.categories import add_entry_categories, categorise
 from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
-from aggregator.store.merge import (
-    Boilerplates,
-    EntryChoice,
-    choose_entries,
-    index_reports,
-    recent_texts,
-)
+from aggregator.store.merge import EntryChoice, choose_entries, index_reports
 from aggregator.store.outbox import queue_feed_pings
 from aggregator.store.pollstats import record_poll
 from aggregator.store.rows import chunks
@@ -40,19 +33,18 @@ _ENTRY_UID_NAMESPACE = uuid.UUID("6f1c5a2e-3b7d-5e8a-9c41-0d2b7e6f4a13")
 
 
 class PollWriter:
-    """Writes polls; keeps each source's learnt boilerplate between them."""
+    """Writes polls: each with the fingerprints its plan brings (the store never computes
+    them: CPU work must not hold the write lock)."""
 
-    def __init__(self, db: Database, *, merge_near_duplicates: bool) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._merging = merge_near_duplicates
-        self._boilerplates = Boilerplates()
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
-        plan = self._fingerprinted(outcome.plan)
+        plan = outcome.plan
         # Decoded before the transaction too: it runs under the lock new-story writers share.
-        candidates = _candidates(plan)
+        candidates = _candidates(plan) if plan is not None else []
         try:
             with self._db.writing() as connection:
                 if plan is not None and plan.new:
@@ -84,44 +76,19 @@ class PollWriter:
                 f" unchanged: {error.orig}"
             ) from error
 
-    def boilerplate(self, source_id: str, arriving: int) -> frozenset[str] | None:
-        """The learnt boilerplate of `source_id`, about to add `arriving` reports, for
-        fingerprinting them; None when near-duplicates are not merged."""
-        if not self._merging:
-            return None
-        return self._boilerplates.of(source_id, arriving, lambda: self._recent_texts(source_id))
-
-    def _fingerprinted(self, plan: WritePlan | None) -> WritePlan | None:
-        """The plan with its new reports' fingerprints when near-duplicates are merged
-        (computed here, before the write transaction opens, if the plan does not bring
-        them: CPU work must not hold the write lock), without them when they are not."""
-        if plan is None or not plan.new:
-            return plan
-        if not self._merging:
-            return replace(plan, fingerprints=None)
-        if plan.fingerprints is not None:
-            return plan
-        boilerplate = self.boilerplate(plan.source_id, len(plan.new)) or frozenset()
-        return replace(plan, fingerprints=fingerprint_reports(plan.new, boilerplate))
-
-    def _recent_texts(self, source_id: str) -> list[str]:
-        with self._db.reading() as connection:
-            return recent_texts(connection, source_id)
-
 
 def _write_plan(
     connection: Connection,
     plan: WritePlan,
     noticed: datetime,
     categories: list[str],
-    fingerprinted: Sequence[Candidate] | None,
+    fingerprinted: Sequence[Candidate],
 ) -> WriteCounts:
-    matches = _same_url_entries(connection, plan.source_id, plan.new)
-    if fingerprinted is not None:
-        # Staff overrides refine the exact-link matches; near-duplicates complete them.
-        matches = choose_entries(
-            connection, plan.source_id, fingerprinted, [m.entry_id if m else None for m in matches]
-        )
+    same_url = _same_url_entries(connection, plan.source_id, plan.new)
+    # Staff overrides refine the exact-link matches; near-duplicates complete them.
+    matches = choose_entries(
+        connection, plan.source_id, fingerprinted, [m.entry_id if m else None for m in same_url]
+    )
     creating = [report for report, match in zip(plan.new, matches, strict=True) if not match]
     created_ids = _insert_entries(connection, creating, noticed)
     created = iter(created_ids)
@@ -151,10 +118,13 @@ def _write_plan(
     )
 
 
-def _candidates(plan: WritePlan | None) -> list[Candidate] | None:
-    """The new reports as the merge compares them; None when they are not merged."""
-    if plan is None or plan.fingerprints is None:
-        return None
+def _candidates(plan: WritePlan) -> list[Candidate]:
+    """The new reports as the merge compares them."""
+    if len(plan.fingerprints) != len(plan.new):
+        raise ValueError(
+            f"the plan of {plan.source_id!r} brings {len(plan.fingerprints)} fingerprints for"
+            f" {len(plan.new)} new reports: fingerprint them with aggregator.dedupe first"
+        )
     return [
         candidate_from_report(report, Fingerprint.from_bytes(stored))
         for report, stored in zip(plan.new, plan.fingerprints, strict=True)
@@ -247,7 +217,6 @@ def _insert_reports(
     new = plan.new
     if not new:
         return
-    fingerprints = plan.fingerprints or [None] * len(new)
     connection.execute(
         insert(reports),
         [
@@ -262,7 +231,7 @@ def _insert_reports(
                 "fingerprint": fingerprint,
             }
             for report, match, entry_id, fingerprint in zip(
-                new, matches, entry_ids, fingerprints, strict=True
+                new, matches, entry_ids, plan.fingerprints, strict=True
             )
         ],
     )
