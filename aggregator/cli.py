@@ -171,10 +171,7 @@ def try_source(config: Config, source_id: str) -> int:
         known = ", ".join(s.id for s in config.sources) or "none"
         raise CommandFailed(f"unknown source {source_id!r} (sources: {known})")
     fetcher = Fetcher(allow_private_addresses=config.settings.allow_private_addresses)
-    try:
-        result = fetcher.fetch(source.id, source.url, Validators())
-    finally:
-        fetcher.close()
+    result = fetcher.fetch(source.id, source.url, Validators())
     if result.body is None:
         return _nothing_stored(source, result.error or f"HTTP {result.http_status}")
     try:

@@ -4,7 +4,6 @@ kind the source's configuration gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -40,10 +39,8 @@ CHANGHUA = SourceFormat(
 
 
 @pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    fetcher = Fetcher(allow_private_addresses=True, timeout=5.0)
-    yield fetcher
-    fetcher.close()
+def fetcher() -> Fetcher:
+    return Fetcher(allow_private_addresses=True, timeout=5.0)
 
 
 def fetched(

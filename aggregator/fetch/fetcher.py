@@ -114,9 +114,6 @@ class Fetcher:
         finally:
             deadline.stop()
 
-    def close(self) -> None:
-        """Nothing is held between fetches; kept so callers can treat this as a resource."""
-
     def _follow_redirects(self, url: str, validators: Validators, deadline: _Deadline) -> _Answer:
         target = _Target.parse(url)
         visited = {target.url}

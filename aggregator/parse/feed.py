@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
 
 from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
 from aggregator.parse.cap import read_cap
@@ -21,14 +20,13 @@ from aggregator.parse.html_list import read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html, web_link
 from aggregator.parse.xml_feed import read_xml_feed, root_element
 from aggregator.text.markup import inline_text
 
 __all__ = ["ParseError", "parse_feed"]
 
 _JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
-_WEB_SCHEMES = frozenset({"http", "https"})
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf:rdf"})
 FEED = SourceFormat()  # the default kind: a feed, told apart by content
 
@@ -216,17 +214,8 @@ def _plain(text: str | None) -> str:
 
 
 def _web_link(link: str | None, base_url: str, cuts: Counter[str]) -> str | None:
-    # Links end up in href attributes of our pages: only http(s) is safe there.
-    if not link:
-        return None
-    try:
-        absolute = urljoin(base_url, strip_control_chars(link).strip())
-        scheme = urlsplit(absolute).scheme
-    except ValueError:  # e.g. "http://[not-an-address]/"
-        return None
-    if scheme not in _WEB_SCHEMES:
-        return None
-    if len(absolute.encode("utf-8")) > MAX_LINK_BYTES:
+    absolute = web_link(link, base_url)
+    if absolute is not None and len(absolute.encode("utf-8")) > MAX_LINK_BYTES:
         cuts["link"] += 1
         return None
     return absolute

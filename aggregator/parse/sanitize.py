@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
-__all__ = ["sanitize_html", "strip_control_chars", "text_to_html"]
+__all__ = ["sanitize_html", "strip_control_chars", "text_to_html", "web_link"]
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -39,7 +39,7 @@ _REMOVED_WITH_CONTENT = frozenset(
 )
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _URL_ATTRIBUTES = frozenset({"href", "src"})
-_WEB_SCHEMES = frozenset({"http", "https"})
+WEB_SCHEMES = frozenset({"http", "https"})  # the only links offered to a browser
 
 # Characters XML 1.0 forbids: C0 controls other than tab, newline and carriage
 # return, the non-characters U+FFFE/U+FFFF, and surrogates (always lone in a str).
@@ -47,7 +47,7 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udff
 
 def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
     """Safe HTML for our pages and feeds; relative href/src resolved against `base_url`."""
-    base = base_url if base_url and urlsplit(base_url).scheme in _WEB_SCHEMES else None
+    base = base_url if base_url and urlsplit(base_url).scheme in WEB_SCHEMES else None
 
     def resolve_relative(tag: str, attribute: str, value: str) -> str | None:
         if base is None or attribute not in _URL_ATTRIBUTES:
@@ -79,3 +79,24 @@ def text_to_html(text: str) -> str:
 def strip_control_chars(text: str) -> str:
     """Remove the characters that would make an XML document we write ill-formed."""
     return _XML_FORBIDDEN.sub("", text)
+
+
+def web_link(url: str | None, base: str | None = None) -> str | None:
+    """`url` as an absolute http(s) address, resolved against `base` when relative; else
+    None. A source's `javascript:` or `data:` link, an unparseable one, or a relative path
+    with nothing to resolve it against must never reach a reader's href. Control characters
+    go; inner whitespace, which some government sites leave in their links, is
+    percent-encoded rather than losing the link."""
+    if not url:
+        return None
+    cleaned = "".join(
+        quote(char) if char.isspace() else char for char in strip_control_chars(url).strip()
+    )
+    try:
+        absolute = urljoin(base, cleaned) if base else cleaned
+        parts = urlsplit(absolute)
+    except ValueError:  # e.g. "http://[not-an-address]/"
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return absolute

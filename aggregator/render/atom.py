@@ -11,7 +11,8 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.util import xml_elem
 
 from aggregator.models import StoredEntry
-from aggregator.render.common import FeedMeta, source_name, web_link
+from aggregator.parse.sanitize import web_link
+from aggregator.render.common import FeedMeta, source_name
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.

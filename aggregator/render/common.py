@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars
+from aggregator.parse.sanitize import sanitize_html, strip_control_chars, web_link
 
 ALL_CATEGORIES = "all"
 ALL_TITLE = "全部新聞"
@@ -21,9 +21,6 @@ ALL_DESCRIPTION = "所有類別的最新消息"
 UNTITLED = "(無標題)"
 # The `updated` of a feed with no entries: fixed, so an empty feed renders identically.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-
-_WEB_SCHEMES = frozenset({"http", "https"})
-
 
 @dataclass(frozen=True, slots=True)
 class FeedMeta:
@@ -79,24 +76,6 @@ def clean_html(fragment: str, base_url: str | None) -> str:
     depth costs little with nh3. Relative URLs resolve against `base_url`, the entry's link,
     since a feed reader has no page to resolve them against."""
     return strip_control_chars(sanitize_html(strip_control_chars(fragment), base_url=base_url))
-
-
-def web_link(url: str | None) -> str | None:
-    """`url` when it is an absolute http(s) URL, else None: a source's `javascript:` link or
-    a relative path must not reach readers. Inner whitespace, which some government sites
-    leave in their links, is percent-encoded rather than dropping the link."""
-    if url is None:
-        return None
-    cleaned = "".join(
-        quote(char) if char.isspace() else char for char in strip_control_chars(url).strip()
-    )
-    try:
-        parts = urlsplit(cleaned)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _WEB_SCHEMES or not parts.netloc:
-        return None
-    return cleaned
 
 
 def entry_title(entry: StoredEntry) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import SourceReport, StoredEntry
-from aggregator.parse.sanitize import strip_control_chars
+from aggregator.parse.sanitize import strip_control_chars, web_link
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -16,7 +16,6 @@ from aggregator.render.common import (
     entry_id,
     entry_title,
     source_name,
-    web_link,
 )
 from aggregator.text.markup import inline_text
 

@@ -8,7 +8,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from aggregator.models import StoredEntry
-from aggregator.parse.sanitize import strip_control_chars
+from aggregator.parse.sanitize import strip_control_chars, web_link
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -17,7 +17,6 @@ from aggregator.render.common import (
     entry_title,
     feed_updated,
     source_name,
-    web_link,
 )
 
 

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 
 from aggregator.models import SourceHealth, StoredEntry
-from aggregator.parse.sanitize import sanitize_html
+from aggregator.parse.sanitize import sanitize_html, web_link
 from aggregator.web import params
 from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
-from aggregator.web.links import web_link
 from aggregator.web.responsecache import store_cached
 from aggregator.web.state import current_state
 from aggregator.web.timefmt import rfc3339

@@ -8,9 +8,8 @@ from typing import Any
 from flask import Flask, g, request, url_for
 from markupsafe import Markup
 
-from aggregator.parse.sanitize import sanitize_html
+from aggregator.parse.sanitize import sanitize_html, web_link
 from aggregator.web import i18n, timefmt
-from aggregator.web.links import web_link
 from aggregator.web.params import InvalidParameter
 from aggregator.web.state import current_state
 
