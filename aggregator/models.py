@@ -245,6 +245,22 @@ class StoredEntry:
     reports: tuple[SourceReport, ...]  # the first is the one shown
 
 
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """One report of an entry with its own words, for the story page."""
+
+    report: SourceReport
+    content: str  # sanitised HTML
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An entry with every report's own text: the shown report first."""
+
+    entry: StoredEntry
+    reports: tuple[StoryReport, ...]
+
+
 SourceStatus = Literal["ok", "failing", "never"]
 
 

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # one would answer that page with a 500 while the health check said ok.
 PAGE_TEMPLATES = (
     "reader.html",
+    "story.html",
     "embed.html",
     "sources.html",
     "error.html",

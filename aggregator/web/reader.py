@@ -1,4 +1,5 @@
-"""The reader view (`/`) and the embeddable list of a category (`/embed/<category>`)."""
+"""The reader view (`/`), the story page (`/entries/<id>`) and the embeddable list of a
+category (`/embed/<category>`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 
 from aggregator.models import Category, EntryQuery
+from aggregator.render.compare import compare_reports
 from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
@@ -89,4 +91,22 @@ def embed(category: str) -> str:
         category=state.config.categories[category],
         entries=page.entries,
         theme=theme,
+    )
+
+
+@bp.get("/entries/<uid>")
+@store_cached
+def story(uid: str) -> str:
+    """The shown report in full, then every other report with what it adds or leaves out."""
+    state = current_state()
+    found = state.store.story(uid)
+    if found is None:
+        raise params.InvalidParameter(404, "error.unknown_entry", value=uid)
+    shown, *others = found.reports
+    return render_template(
+        "story.html",
+        entry=found.entry,
+        shown=shown,
+        others=[(other, compare_reports(shown.content, other.content)) for other in others],
+        categories=state.config.categories,
     )
