@@ -23,6 +23,7 @@ HOSTILE_CASES: list[dict[str, Any]] = json.loads(
     (DATA / "render" / "hostile_entries.json").read_text(encoding="utf-8")
 )
 PUBLISHED = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+SITE = "https://news.example.org/agg"  # the base_url of tests/data/feeds/feeds.yaml
 ENTRY_ID = "6f1c1f7e-3b0a-4d43-9a8e-2f61c1f0a001"
 
 
@@ -33,7 +34,7 @@ def config() -> Config:
 
 @pytest.fixture(scope="module")
 def kaohsiung(config: Config) -> FeedMeta:
-    meta = feed_meta(config, "kaohsiung")
+    meta = feed_meta(config, "kaohsiung", SITE)
     assert meta is not None
     return meta
 
@@ -251,7 +252,7 @@ def test_rss_channel_links_to_itself_and_its_reader_page(kaohsiung: FeedMeta) ->
 
 
 def test_the_all_feed_is_titled_for_every_category(config: Config) -> None:
-    meta = feed_meta(config, "all")
+    meta = feed_meta(config, "all", SITE)
     assert meta is not None
 
     parsed = feedparser.parse(render("atom", meta, [news_entry()]))
@@ -261,7 +262,7 @@ def test_the_all_feed_is_titled_for_every_category(config: Config) -> None:
 
 
 def test_an_unknown_category_has_no_feed(config: Config) -> None:
-    assert feed_meta(config, "tainan") is None
+    assert feed_meta(config, "tainan", SITE) is None
 
 
 @pytest.mark.parametrize("extension", sorted(FORMATS))
@@ -280,7 +281,7 @@ def test_every_format_advertises_the_websub_hub(extension: str, kaohsiung: FeedM
 
 @pytest.mark.parametrize("extension", sorted(FORMATS))
 def test_without_a_hub_no_feed_mentions_one(extension: str) -> None:
-    meta = feed_meta(load_config(DATA / "feeds" / "no-hub.yaml"), "kaohsiung")
+    meta = feed_meta(load_config(DATA / "feeds" / "no-hub.yaml"), "kaohsiung", SITE)
     assert meta is not None
 
     document = render(extension, meta, [news_entry()]).decode("utf-8")

@@ -55,8 +55,9 @@ class FeedMeta:
         return f"{self.base_url}/" + (f"?{urlencode(filters)}" if filters else "")
 
 
-def feed_meta(config: Config, category: str) -> FeedMeta | None:
-    """The metadata of the merged feed of `category`; None when no such category exists."""
+def feed_meta(config: Config, category: str, base_url: str) -> FeedMeta | None:
+    """The metadata of the merged feed of `category` served at `base_url` (the configured
+    public URL, else the request's); None when no such category exists."""
     if category == ALL_CATEGORIES:
         shown = Category(ALL_CATEGORIES, ALL_TITLE, ALL_DESCRIPTION)
     elif category in config.categories:
@@ -67,7 +68,7 @@ def feed_meta(config: Config, category: str) -> FeedMeta | None:
         category=shown.slug,
         title=shown.title,
         description=shown.description or shown.title,
-        base_url=config.settings.base_url.rstrip("/"),
+        base_url=base_url.rstrip("/"),
         category_titles={slug: c.title for slug, c in config.categories.items()},
         source_urls={source.id: source.url for source in config.sources},
         websub_hub=config.settings.websub_hub,

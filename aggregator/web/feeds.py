@@ -18,6 +18,7 @@ from aggregator.render.common import feed_updated
 from aggregator.search.query import SearchQuery
 from aggregator.store.alerts import AlertStore
 from aggregator.web import params
+from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.state import current_state
 
@@ -34,7 +35,7 @@ _EXTENSIONS = ", ".join(FORMATS)
 @store_cached
 def feed(category: str, extension: str) -> Response:
     state = current_state()
-    meta = feed_meta(state.config, category)
+    meta = feed_meta(state.config, category, site_url(state.config.settings))
     if meta is None:
         raise params.InvalidParameter(404, "error.unknown_category", value=category)
     limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
@@ -55,7 +56,7 @@ def watch_feed(name: str) -> Response:
     """The entries that fired a watch, most recently matched first."""
     state = current_state()
     watch = next((w for w in state.config.watches if w.name == name), None)
-    meta = feed_meta(state.config, ALL_CATEGORIES)
+    meta = feed_meta(state.config, ALL_CATEGORIES, site_url(state.config.settings))
     if watch is None or meta is None:
         raise params.InvalidParameter(404, "error.unknown_watch", value=name)
     limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)

@@ -1,8 +1,13 @@
-"""Links from feeds are untrusted: only http(s) URLs are ever offered to a browser."""
+"""Links: those from feeds are untrusted, so only http(s) URLs are ever offered to a
+browser; links to this site start from its public address."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from flask import request
+
+from aggregator.models import Settings
 
 _WEB_SCHEMES = frozenset({"http", "https"})
 
@@ -17,3 +22,10 @@ def web_link(url: str | None) -> str | None:
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
     return cleaned if scheme in _WEB_SCHEMES else None
+
+
+def site_url(settings: Settings) -> str:
+    """This site's public address, without a trailing slash: `base_url` when configured,
+    else the one the request came to (its Host, and X-Forwarded-* only from as many proxies
+    as `trusted_proxies` says; see `aggregator.web.create_app`)."""
+    return (settings.base_url or request.url_root).rstrip("/")

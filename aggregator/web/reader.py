@@ -15,6 +15,7 @@ from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
 from aggregator.web import params
+from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
@@ -45,7 +46,9 @@ def river() -> str:
             (source.id, source_titles.get(source.id) or source.id)
             for source in state.config.sources
         ],
-        embed_snippet=embed_snippet(state.config.settings.base_url, category) if category else None,
+        embed_snippet=embed_snippet(site_url(state.config.settings), category)
+        if category
+        else None,
         search=search.text if search else None,
         # Links keep the search and a non-default order; None leaves a parameter out.
         order=None if river.order == "newest" else river.order,
@@ -70,7 +73,7 @@ class Highlighter:
 
 def embed_snippet(base_url: str, category: Category) -> str:
     """The <iframe> code another site pastes to show `category`."""
-    src = f"{base_url.rstrip('/')}/embed/{category.slug}"
+    src = f"{base_url}/embed/{category.slug}"
     return (
         f'<iframe src="{escape(src)}" title="{escape(category.title)}" width="100%" '
         'height="480" style="border:0" loading="lazy"></iframe>'

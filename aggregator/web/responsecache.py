@@ -3,7 +3,7 @@
 Subscribers poll the same feed URLs over and over, and readers open the same few pages;
 between store changes every answer is the same bytes. Flask's routing, request object,
 hooks and rendering cost many times what sending those bytes does, so this WSGI layer keeps
-the 200 answer Flask gave for each path, query string, `Accept-Encoding` and
+the 200 answer Flask gave for each scheme, host, path, query string, `Accept-Encoding` and
 `Accept-Language`, tagged with the store version read before Flask made it, and replays it
 (or a 304 for matching `If-None-Match` / `If-Modified-Since`) while that version holds.
 Flask stays the one place that decides what an answer holds and which headers it carries.
@@ -57,7 +57,7 @@ _NOT_IN_304 = frozenset({"content-length", "content-type", "content-encoding"})
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 Params = ParamSpec("Params")
-Key = tuple[str, str, str, str]
+Key = tuple[str, str, str, str, str, str, str]
 
 
 def store_cached(view: Callable[Params, object]) -> Callable[Params, Response]:
@@ -169,6 +169,10 @@ class ResponseCache:
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ:
             return self.flask(environ, start_response)
         key = (
+            # Pages and feeds link to the address they were asked at (`links.site_url`).
+            environ.get("wsgi.url_scheme", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),
