@@ -97,7 +97,7 @@ def test_paging_keeps_the_filters(client: FlaskClient) -> None:
         ("/?category=tainan", 404, "沒有「tainan」這個分類"),
         ("/?source=nobody", 404, "沒有「nobody」這個來源"),
         ("/?cursor=not-a-cursor", 400, "cursor 無效"),
-        ("/?lang=fr", 400, "lang 只能是 zh-Hant 或 en"),
+        ("/?lang=fr", 400, "lang 只能是 zh-Hant（或 zh-TW、zh）或 en"),
         ("/no/such/page", 404, "這個網址沒有內容"),
     ],
 )
@@ -130,6 +130,22 @@ def test_english_is_chosen_by_query_or_browser(
     assert '<html lang="en">' in page
     assert "Older" in page
     assert "Also in:" in page
+
+
+@pytest.mark.parametrize(
+    ("requested", "language"),
+    [
+        ("zh-TW", "zh-Hant"),
+        ("zh", "zh-Hant"),
+        ("zh-Hant", "zh-Hant"),
+        ("zh-tw", "zh-Hant"),
+        ("en", "en"),
+    ],
+)
+def test_the_language_parameter_takes_the_usual_tags(
+    client: FlaskClient, requested: str, language: str
+) -> None:
+    assert f'<html lang="{language}">' in page_text(client, f"/?lang={requested}")
 
 
 def test_a_chosen_language_is_kept_when_paging(client: FlaskClient) -> None:

@@ -75,7 +75,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.bad_cursor": "分頁參數 cursor 無效，請從第一頁重新開始。",
         "error.bad_limit": "limit 必須是 1 到 {maximum} 之間的整數，收到的是「{value}」。",
         "error.bad_theme": "theme 只能是 light 或 dark，收到的是「{value}」。",
-        "error.bad_language": "lang 只能是 zh-Hant 或 en，收到的是「{value}」。",
+        "error.bad_language": "lang 只能是 zh-Hant（或 zh-TW、zh）或 en，收到的是「{value}」。",
         "story.open": "全文比較",
         "story.shown": "顯示的報導",
         "story.others": "其他來源的報導（{count}）",
@@ -88,6 +88,32 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "story.numbers_added": "多出的數字",
         "story.numbers_missing": "少了的數字",
         "error.unknown_entry": "沒有編號「{value}」的新聞，可能已經過期刪除。",
+        "search.help": "搜尋語法說明",
+        "help.heading": "搜尋語法",
+        "help.intro": (
+            "在搜尋框輸入字詞，找出標題或內文含有這些字詞的新聞。"
+            "中文不必斷詞：連續的中文字就是一個詞組，簡體字也會找到繁體字的新聞。"
+        ),
+        "help.you_type": "輸入",
+        "help.finds": "找到的新聞",
+        "help.words": "同時含有「颱風」和「高雄」（順序、位置不拘）",
+        "help.phrase": "含有這個詞組：停班停課、停班 停課、停班、停課都算",
+        "help.or": "含有其中之一（OR 要大寫）",
+        "help.not": "含有「颱風」但不含「演習」",
+        "help.source": "由這個來源報導（來源代號列在下方）",
+        "help.category": "屬於這個分類",
+        "help.since": "在這天或之後發布（以本站時區計）",
+        "help.until": "在這天或之前發布（整天都算）",
+        "help.filters": (
+            "篩選條件可以單獨使用：只輸入 source:、category:、since:"
+            " 或 until:，就會列出符合條件的所有新聞，最新的在前。"
+            "篩選條件的冒號後面不要空格。"
+        ),
+        "help.feeds": (
+            "搜尋結果也能訂閱：搜尋後，頁面下方的 Atom、RSS、JSON Feed 連結就是這個搜尋的 feed。"
+        ),
+        "help.sources": "來源代號",
+        "help.categories": "分類代號",
         "search.label": "搜尋新聞",
         "search.placeholder": "例如：颱風 高雄",
         "search.submit": "搜尋",
@@ -96,7 +122,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "search.order.newest": "最新",
         "search.order.relevance": "最相關",
         "search.empty": "沒有符合「{query}」的新聞。",
-        "error.bad_search": "無法搜尋：{reason}",
+        "error.bad_search": "無法搜尋（{reason}）。請參考搜尋語法說明。",
         "error.bad_order": "order 只能是 newest 或 relevance，收到的是「{value}」。",
     },
     "en": {
@@ -164,7 +190,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.bad_cursor": "The paging cursor is not valid; start again from the first page.",
         "error.bad_limit": "limit must be a whole number from 1 to {maximum}, not “{value}”.",
         "error.bad_theme": "theme must be light or dark, not “{value}”.",
-        "error.bad_language": "lang must be zh-Hant or en, not “{value}”.",
+        "error.bad_language": "lang must be zh-Hant (or zh-TW, zh) or en, not “{value}”.",
         "story.open": "Compare reports",
         "story.shown": "The report shown",
         "story.others": "Other sources' reports ({count})",
@@ -177,6 +203,34 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "story.numbers_added": "Numbers it adds",
         "story.numbers_missing": "Numbers it leaves out",
         "error.unknown_entry": "There is no story “{value}”; it may have expired.",
+        "search.help": "Search syntax",
+        "help.heading": "Search syntax",
+        "help.intro": (
+            "Type words into the search box to find news whose headline or text contains them."
+            " Chinese needs no word breaks: a run of Chinese characters is one phrase,"
+            " and Simplified characters find Traditional text."
+        ),
+        "help.you_type": "You type",
+        "help.finds": "Finds news that",
+        "help.words": "contains both 颱風 and 高雄, anywhere, in any order",
+        "help.phrase": "contains the phrase: 停班停課, 停班 停課 and 停班、停課 all count",
+        "help.or": "contains either (OR in capitals)",
+        "help.not": "contains 颱風 but not 演習",
+        "help.source": "was reported by that source (ids are listed below)",
+        "help.category": "is filed under that category",
+        "help.since": "was published on or after that day (in the site's time zone)",
+        "help.until": "was published on or before that day (the whole day counts)",
+        "help.filters": (
+            "Filters work on their own: source:, category:, since: or until:"
+            " alone lists every entry they select, newest first."
+            " Write no space after a filter's colon."
+        ),
+        "help.feeds": (
+            "Searches can be subscribed to: after searching, the Atom,"
+            " RSS and JSON Feed links at the foot of the page are that search's feed."
+        ),
+        "help.sources": "Source ids",
+        "help.categories": "Category ids",
         "search.label": "Search the news",
         "search.placeholder": "e.g. 颱風 高雄",
         "search.submit": "Search",
@@ -185,7 +239,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "search.order.newest": "Newest",
         "search.order.relevance": "Most relevant",
         "search.empty": "No news matches “{query}”.",
-        "error.bad_search": "The search cannot run: {reason}",
+        "error.bad_search": "The search cannot run: {reason}. See the search syntax help.",
         "error.bad_order": "order must be newest or relevance, not “{value}”.",
     },
 }
@@ -198,15 +252,23 @@ def translate(language: Language, key: str, **values: object) -> str:
     return MESSAGES[language][key].format(**values)
 
 
+# `?lang=` values as people write them: the tags of Taiwan's Chinese name one catalogue.
+_REQUESTED: Mapping[str, Language] = {
+    "zh-hant": "zh-Hant",
+    "zh-tw": "zh-Hant",
+    "zh": "zh-Hant",
+    "en": "en",
+}
+
+
 def choose_language(requested: str | None, accepted: LanguageAccept) -> Language:
     """`?lang=` wins; else the browser's Accept-Language; else Traditional Chinese.
 
     Raises ValueError for a `?lang=` we have no catalogue for.
     """
     if requested is not None:
-        for language in LANGUAGES:
-            if requested.lower() == language.lower():
-                return language
+        if requested.lower() in _REQUESTED:
+            return _REQUESTED[requested.lower()]
         raise ValueError(requested)
     best = accepted.best_match(["zh-TW", "zh", "en"], default="zh")
     return "en" if best == "en" else "zh-Hant"

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PAGE_TEMPLATES = (
     "reader.html",
     "story.html",
+    "search_help.html",
     "embed.html",
     "sources.html",
     "error.html",

@@ -97,6 +97,17 @@ def embed(category: str) -> str:
     )
 
 
+@bp.get("/search/help")
+@store_cached
+def search_help() -> str:
+    state = current_state()
+    return render_template(
+        "search_help.html",
+        categories=state.config.categories,
+        sources=state.config.sources,
+    )
+
+
 @bp.get("/entries/<uid>")
 @store_cached
 def story(uid: str) -> str:
