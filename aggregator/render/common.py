@@ -8,7 +8,7 @@ links keep only web schemes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -18,6 +18,7 @@ from aggregator.parse.sanitize import sanitize_html, strip_control_chars
 ALL_CATEGORIES = "all"
 ALL_TITLE = "全部新聞"
 ALL_DESCRIPTION = "所有類別的最新消息"
+SOURCE_DESCRIPTION = "{title} 的最新消息"
 UNTITLED = "(無標題)"
 # The `updated` of a feed with no entries: fixed, so an empty feed renders identically.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,6 +38,7 @@ class FeedMeta:
     source_urls: Mapping[str, str]  # source id -> the URL of its feed, for provenance
     websub_hub: str | None = None
     search: str | None = None  # a saved search: the feed holds the entries matching `?q=`
+    source: str | None = None  # a source's own feed: its entries, whatever their category
 
     def source_feed_url(self, source_id: str) -> str | None:
         """The URL of a source's own feed; None when the source has left the configuration."""
@@ -49,7 +51,12 @@ class FeedMeta:
     @property
     def home_url(self) -> str:
         """The reader view showing the same entries."""
-        filters = {} if self.category == ALL_CATEGORIES else {"category": self.category}
+        if self.source is not None:
+            filters = {"source": self.source}
+        elif self.category == ALL_CATEGORIES:
+            filters = {}
+        else:
+            filters = {"category": self.category}
         if self.search is not None:
             filters["q"] = self.search
         return f"{self.base_url}/" + (f"?{urlencode(filters)}" if filters else "")
@@ -72,6 +79,25 @@ def feed_meta(config: Config, category: str, base_url: str) -> FeedMeta | None:
         category_titles={slug: c.title for slug, c in config.categories.items()},
         source_urls={source.id: source.url for source in config.sources},
         websub_hub=config.settings.websub_hub,
+    )
+
+
+def source_feed_meta(config: Config, source_id: str, base_url: str) -> FeedMeta | None:
+    """The metadata of the merged feed of one source's entries (its copies merged with other
+    sources' as everywhere); None when no such source is configured."""
+    source = next((known for known in config.sources if known.id == source_id), None)
+    everything = feed_meta(config, ALL_CATEGORIES, base_url)
+    if source is None or everything is None:
+        return None
+    title = source.title or source.id
+    return replace(
+        everything,
+        category=f"source/{source.id}",
+        title=title,
+        description=SOURCE_DESCRIPTION.format(title=title),
+        # The hub is pinged for category feeds only: it would never announce this one.
+        websub_hub=None,
+        source=source.id,
     )
 
 

@@ -1,4 +1,5 @@
-"""The merged output feeds: `/feeds/<category>.atom`, `.rss` and `.json`.
+"""The merged output feeds: `/feeds/<category>.atom`, `.rss` and `.json`, and one source's
+(`/feeds/source/<id>.atom`, ...).
 
 Repeats are answered by the response cache; every response carries validators so that
 readers polling every few minutes mostly get a 304, and a short public max-age so that a
@@ -13,7 +14,14 @@ from dataclasses import replace
 from flask import Blueprint, Response, request
 
 from aggregator.models import EntryQuery, StoredEntry
-from aggregator.render import ALL_CATEGORIES, FORMATS, FeedFormat, FeedMeta, feed_meta
+from aggregator.render import (
+    ALL_CATEGORIES,
+    FORMATS,
+    FeedFormat,
+    FeedMeta,
+    feed_meta,
+    source_feed_meta,
+)
 from aggregator.render.common import feed_updated
 from aggregator.search.query import SearchQuery
 from aggregator.store.alerts import AlertStore
@@ -38,16 +46,32 @@ def feed(category: str, extension: str) -> Response:
     meta = feed_meta(state.config, category, site_url(state.config.settings))
     if meta is None:
         raise params.InvalidParameter(404, "error.unknown_category", value=category)
+    return _merged_feed(meta, extension, category=None if category == ALL_CATEGORIES else category)
+
+
+@bp.get(f"/source/<source_id>.<any({_EXTENSIONS}):extension>")
+@store_cached
+def source_feed(source_id: str, extension: str) -> Response:
+    """One source's entries as a merged feed of its own."""
+    state = current_state()
+    meta = source_feed_meta(state.config, source_id, site_url(state.config.settings))
+    if meta is None:
+        raise params.InvalidParameter(404, "error.unknown_source", value=source_id)
+    return _merged_feed(meta, extension, source=source_id)
+
+
+def _merged_feed(
+    meta: FeedMeta, extension: str, *, category: str | None = None, source: str | None = None
+) -> Response:
+    """The feed of `meta`: the newest entries of `category` or `source`, narrowed by `?q=`."""
+    state = current_state()
     limit = params.limit(request.args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    fmt = FORMATS[extension]
     search = params.search_filter(request.args, state.config)
     if search is not None:
         meta = _search_meta(meta, search)
-    category_filter = None if meta.category == ALL_CATEGORIES else meta.category
-    entries = params.matching_page(
-        state.store, EntryQuery(category=category_filter, limit=limit), search, "newest"
-    ).entries
-    return _response(meta, fmt, entries)
+    query = EntryQuery(category=category, source=source, limit=limit)
+    entries = params.matching_page(state.store, query, search, "newest").entries
+    return _response(meta, FORMATS[extension], entries)
 
 
 @bp.get("/watch/<name>.atom")

@@ -22,6 +22,7 @@ PAGE_TEMPLATES = (
     "search_help.html",
     "embed.html",
     "sources.html",
+    "source.html",
     "error.html",
     "staff/entry.html",
     "staff/sign_in.html",

@@ -40,7 +40,10 @@ def river() -> str:
         page=page,
         query=river.query,
         category=category,
-        feed=river.query.category or "all",
+        # The narrowest feed that holds what is shown: a source's own, else the category's.
+        feed=f"source/{river.query.source}"
+        if river.query.source
+        else river.query.category or "all",
         categories=state.config.categories,
         sources=[
             (source.id, source_titles.get(source.id) or source.id)
