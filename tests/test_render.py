@@ -338,6 +338,40 @@ def test_rss_item_names_its_source_feed(kaohsiung: FeedMeta) -> None:
     assert source.text == "高雄市政府新聞稿"
 
 
+def test_rss_items_name_the_other_sources_that_carried_the_story(kaohsiung: FeedMeta) -> None:
+    entry = news_entry(
+        reports=(
+            report("kaohsiung-news", "高雄市政府新聞稿", "https://www.kcg.gov.tw/news/1"),
+            report("kaohsiung-info", "高雄市政府新聞局", "https://kcginfo.kcg.gov.tw/n/7"),
+            report("taipei-news", "臺北市政府新聞稿", None),
+        )
+    )
+
+    (item,) = feedparser.parse(render("rss", kaohsiung, [entry])).entries
+    channel = ElementTree.fromstring(render("rss", kaohsiung, [entry])).find("channel")
+    assert channel is not None
+    via = [
+        (link.get("href"), link.get("title"))
+        for link in channel.findall(f"item/{ATOM}link")
+        if link.get("rel") == "via"
+    ]
+
+    assert "亦見於：" in item.content[0].value
+    assert '<a href="https://kcginfo.kcg.gov.tw/n/7">高雄市政府新聞局</a>' in item.content[0].value
+    assert via == [
+        ("https://kcginfo.kcg.gov.tw/n/7", "高雄市政府新聞局"),
+        ("https://www.gov.taipei/rss.xml", "臺北市政府新聞稿"),
+    ]
+
+
+def test_an_rss_item_reported_once_names_no_other_source(kaohsiung: FeedMeta) -> None:
+    alone = news_entry(
+        reports=(report("kaohsiung-news", "高雄市政府新聞稿", "https://www.kcg.gov.tw/news/1"),)
+    )
+    (item,) = feedparser.parse(render("rss", kaohsiung, [alone])).entries
+    assert "亦見於" not in item.content[0].value
+
+
 def test_json_feed_lists_every_report(kaohsiung: FeedMeta) -> None:
     (item,) = json.loads(render("json", kaohsiung, [news_entry()]))["items"]
 

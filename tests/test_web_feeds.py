@@ -156,3 +156,17 @@ def test_the_river_of_one_source_subscribes_to_that_sources_feed(client: FlaskCl
 
     assert 'href="/feeds/source/taipei.atom"' in page
     assert 'href="/feeds/all.atom"' not in page
+
+
+# --- a feed opened in a browser ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/feeds/kaohsiung.atom", "/feeds/source/taipei.rss"])
+def test_an_xml_feed_names_a_stylesheet_that_browsers_apply(client: FlaskClient, path: str) -> None:
+    body = client.get(path).data
+
+    assert b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>' in body
+    assert not feedparser.parse(body).bozo  # feed readers still read it
+    stylesheet = client.get("/static/feed.xsl")
+    assert stylesheet.status_code == 200
+    assert "訂閱" in stylesheet.get_data(as_text=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
+from xml.sax.saxutils import quoteattr
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
 from aggregator.parse.sanitize import sanitize_html, strip_control_chars
@@ -39,6 +40,8 @@ class FeedMeta:
     websub_hub: str | None = None
     search: str | None = None  # a saved search: the feed holds the entries matching `?q=`
     source: str | None = None  # a source's own feed: its entries, whatever their category
+    # An XSLT stylesheet that makes the Atom or RSS document readable in a browser.
+    stylesheet_url: str | None = None
 
     def source_feed_url(self, source_id: str) -> str | None:
         """The URL of a source's own feed; None when the source has left the configuration."""
@@ -99,6 +102,16 @@ def source_feed_meta(config: Config, source_id: str, base_url: str) -> FeedMeta 
         websub_hub=None,
         source=source.id,
     )
+
+
+def with_stylesheet(document: bytes, meta: FeedMeta) -> bytes:
+    """`document` (an XML feed) with an `xml-stylesheet` instruction after its declaration,
+    when `meta` names a stylesheet: browsers apply it, feed readers ignore it."""
+    if meta.stylesheet_url is None:
+        return document
+    declaration_end = document.index(b"?>") + 2 if document.startswith(b"<?xml") else 0
+    instruction = f'<?xml-stylesheet type="text/xsl" href={quoteattr(meta.stylesheet_url)}?>'
+    return document[:declaration_end] + instruction.encode() + document[declaration_end:]
 
 
 def clean_html(fragment: str, base_url: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 
 from aggregator.models import EntryQuery, StoredEntry
 from aggregator.render import (
@@ -36,6 +36,7 @@ SEARCH_TITLE = "{title} — 搜尋：{query}"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_AGE_SECONDS = 60
+STYLESHEET = "feed.xsl"  # a static file: an Atom or RSS feed opened in a browser, as a page
 _EXTENSIONS = ", ".join(FORMATS)
 
 
@@ -99,6 +100,8 @@ def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:
 
 
 def _response(meta: FeedMeta, fmt: FeedFormat, entries: Sequence[StoredEntry]) -> Response:
+    # Same origin as the feed, or the browser refuses it: the request's own root.
+    meta = replace(meta, stylesheet_url=url_for("static", filename=STYLESHEET))
     response = Response(fmt.render(meta, entries), content_type=fmt.content_type)
     response.last_modified = feed_updated(entries)
     response.cache_control.public = True
