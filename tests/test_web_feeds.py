@@ -170,3 +170,20 @@ def test_an_xml_feed_names_a_stylesheet_that_browsers_apply(client: FlaskClient,
     stylesheet = client.get("/static/feed.xsl")
     assert stylesheet.status_code == 200
     assert "訂閱" in stylesheet.get_data(as_text=True)
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_an_xml_feed_as_xml_so_it_applies_the_stylesheet(
+    client: FlaskClient,
+) -> None:
+    reader = client.get("/feeds/kaohsiung.atom", headers={"Accept": "*/*"})
+    browser = client.get("/feeds/kaohsiung.atom", headers={"Accept": BROWSER_ACCEPT})
+    again = client.get("/feeds/kaohsiung.atom", headers={"Accept": "*/*"})
+
+    assert reader.headers["Content-Type"] == CONTENT_TYPES["atom"]
+    assert browser.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert again.headers["Content-Type"] == CONTENT_TYPES["atom"]  # not the browser's copy
+    assert "Accept" in browser.headers["Vary"]
+    assert browser.data == reader.data

@@ -36,6 +36,7 @@ SEARCH_TITLE = "{title} — 搜尋：{query}"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_AGE_SECONDS = 60
+XML_MEDIA_TYPES = frozenset({"application/atom+xml", "application/rss+xml"})
 STYLESHEET = "feed.xsl"  # a static file: an Atom or RSS feed opened in a browser, as a page
 _EXTENSIONS = ", ".join(FORMATS)
 
@@ -99,10 +100,21 @@ def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:
     return replace(meta, title=title, description=title, websub_hub=None, search=search.text)
 
 
+def _content_type(fmt: FeedFormat) -> str:
+    """The format's own type, except for a browser opening an Atom or RSS feed: browsers
+    show those types as plain text, and apply the stylesheet only to generic XML."""
+    if fmt.media_type in XML_MEDIA_TYPES:
+        preferred = request.accept_mimetypes.best_match([fmt.media_type, "text/html"])
+        if preferred == "text/html":
+            return "application/xml; charset=utf-8"
+    return fmt.content_type
+
+
 def _response(meta: FeedMeta, fmt: FeedFormat, entries: Sequence[StoredEntry]) -> Response:
     # Same origin as the feed, or the browser refuses it: the request's own root.
     meta = replace(meta, stylesheet_url=url_for("static", filename=STYLESHEET))
-    response = Response(fmt.render(meta, entries), content_type=fmt.content_type)
+    response = Response(fmt.render(meta, entries), content_type=_content_type(fmt))
+    response.vary.add("Accept")
     response.last_modified = feed_updated(entries)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE_SECONDS

@@ -35,14 +35,19 @@
             <xsl:for-each select="/atom:feed/atom:entry | /rss/channel/item">
               <article class="entry">
                 <h2 class="entry-title">
-                  <a href="{atom:link[@rel='alternate']/@href | link}">
+                  <!-- feedgen writes an Atom entry's link without rel: the alternate one. -->
+                  <a href="{atom:link[not(@rel) or @rel='alternate']/@href | link}">
                     <xsl:value-of select="atom:title | title"/>
                   </a>
                 </h2>
                 <p class="entry-meta">
                   <xsl:value-of select="atom:author/atom:name | source"/>
                   <xsl:text> · </xsl:text>
-                  <xsl:value-of select="atom:published | pubDate"/>
+                  <xsl:value-of select="pubDate"/>
+                  <xsl:if test="atom:published">
+                    <xsl:value-of select="translate(substring(atom:published, 1, 16), 'T', ' ')"/>
+                    <xsl:text> UTC</xsl:text>
+                  </xsl:if>
                 </p>
               </article>
             </xsl:for-each>
