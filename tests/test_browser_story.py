@@ -3,17 +3,16 @@ chromium): what a reader clicks, at a phone's width, with no script errors."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from aggregator.store import Store
+from tests.fixtures_browser import PHONE, VISITOR
+from tests.fixtures_web import serving
 from tests.storedata import outcome, report
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, VISITOR
 from tests.webapp import KAOHSIUNG_TITLES, NOW, TAIPEI_TITLES, seeded_app
 
 pytestmark = pytest.mark.browser
@@ -34,16 +33,6 @@ PAGES = [
     "/embed/kaohsiung",
     "/no-such-page",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"the browser tests need chromium at {CHROMIUM} (apt install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -68,12 +57,8 @@ def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     )
     store.apply_poll(outcome("kcg", [city], attempted_at=NOW))
     store.apply_poll(outcome("cna", [wire], attempted_at=NOW))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 class ScriptErrors:
