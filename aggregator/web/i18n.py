@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import LanguageAccept
 
@@ -59,6 +60,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.ago": "{count} {unit}前",
         "time.in": "{count} {unit}後",
         "time.overdue": "逾期 {count} {unit}",
+        "time.today": "今天 {time}",
+        "time.yesterday": "昨天 {time}",
+        "zone.Asia/Taipei": "臺北時間",
         "unit.minute.one": "分鐘",
         "unit.minute.other": "分鐘",
         "unit.hour.one": "小時",
@@ -178,6 +182,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.ago": "{count} {unit} ago",
         "time.in": "in {count} {unit}",
         "time.overdue": "overdue by {count} {unit}",
+        "time.today": "Today {time}",
+        "time.yesterday": "Yesterday {time}",
+        "zone.Asia/Taipei": "Taipei time",
         "unit.minute.one": "minute",
         "unit.minute.other": "minutes",
         "unit.hour.one": "hour",
@@ -280,6 +287,25 @@ def choose_language(requested: str | None, accepted: LanguageAccept) -> Language
         raise ValueError(requested)
     best = accepted.best_match(["zh-TW", "zh", "en"], default="zh")
     return "en" if best == "en" else "zh-Hant"
+
+
+def day_time(moment: datetime, now: datetime, timezone: str, language: Language) -> str:
+    """When something was published, as a reader of the river wants it: '今天 14:05' /
+    'Today 14:05', '昨天 09:30' / 'Yesterday 09:30', else '2026-12-01 16:00', all in
+    `timezone` (days are that zone's days)."""
+    zone = ZoneInfo(timezone)
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return translate(language, "time.today", time=clock)
+    if local.date() == today - timedelta(days=1):
+        return translate(language, "time.yesterday", time=clock)
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(timezone: str, language: Language) -> str:
+    """What the times on a page are in: '臺北時間' / 'Taipei time', else the zone's name."""
+    return MESSAGES[language].get(f"zone.{timezone}", timezone)
 
 
 def relative_time(moment: datetime, now: datetime, language: Language) -> str:

@@ -4,6 +4,7 @@ category (`/embed/<category>`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
@@ -14,13 +15,30 @@ from aggregator.render.compare import compare_reports
 from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
-from aggregator.web import params
+from aggregator.web import i18n, params
 from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
+from aggregator.web.templating import current_language
 
 bp = Blueprint("reader", __name__)
+
+
+@bp.app_template_filter("day_time")
+def day_time(moment: datetime) -> str:
+    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday)."""
+    state = current_state()
+    return i18n.day_time(moment, state.clock(), state.config.settings.timezone, current_language())
+
+
+@bp.app_context_processor
+def time_zone() -> dict[str, str]:
+    """`zone_label`: the zone every time on the page is in (臺北時間 for Asia/Taipei)."""
+    return {
+        "zone_label": i18n.zone_label(current_state().config.settings.timezone, current_language())
+    }
+
 
 RIVER_PAGE_SIZE = 30
 EMBED_DEFAULT_LIMIT = 10
