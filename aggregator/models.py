@@ -26,7 +26,11 @@ class Category:
 class Settings:
     interval: timedelta = timedelta(minutes=15)
     timezone: str = "Asia/Taipei"
-    base_url: str = "http://127.0.0.1:8000"
+    # The public address of the site; None: each request's own (see `trusted_proxies`).
+    base_url: str | None = None
+    # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host/-Prefix; 0 (the
+    # default) ignores those headers, which any client could otherwise forge.
+    trusted_proxies: int = 0
     allow_private_addresses: bool = False
     retention_days: int = 365
     websub_hub: str | None = None
@@ -248,6 +252,22 @@ class StoredEntry:
     updated: datetime
     categories: tuple[str, ...]
     reports: tuple[SourceReport, ...]  # the first is the one shown
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """One report of an entry with its own words, for the story page."""
+
+    report: SourceReport
+    content: str  # sanitised HTML
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An entry with every report's own text: the shown report first."""
+
+    entry: StoredEntry
+    reports: tuple[StoryReport, ...]
 
 
 SourceStatus = Literal["ok", "failing", "never"]

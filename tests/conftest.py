@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures_http",
     "tests.fixtures_db",
     "tests.fixtures_web",
+    "tests.fixtures_browser",
 ]

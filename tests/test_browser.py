@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page
 
 from aggregator.store import Store
+from tests.fixtures_browser import PHONE, VISITOR
+from tests.fixtures_web import serving
 from tests.webapp import KAOHSIUNG_TITLES, MERGED_TITLE, TAIPEI_TITLES, seeded_app
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE: ViewportSize = {"width": 390, "height": 844}
-VISITOR = "zh-TW"  # a Taiwanese visitor's browser asks for Traditional Chinese
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"the browser tests need chromium at {CHROMIUM} (apt install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
 def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     """The seeded app served over HTTP on 127.0.0.1, as a deployment would serve it."""
-    server = make_server("127.0.0.1", 0, seeded_app(store, db_url, tmp_path), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(seeded_app(store, db_url, tmp_path)) as url:
+        yield url
 
 
 @pytest.fixture(params=[False, True], ids=["no-javascript", "javascript"])

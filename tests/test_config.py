@@ -120,7 +120,8 @@ def test_settings_left_out_take_their_defaults() -> None:
     assert config.settings == Settings(
         interval=timedelta(minutes=15),
         timezone="Asia/Taipei",
-        base_url="http://127.0.0.1:8000",
+        base_url=None,
+        trusted_proxies=0,
         allow_private_addresses=False,
         retention_days=365,
         websub_hub=None,

@@ -23,6 +23,7 @@ HOSTILE_CASES: list[dict[str, Any]] = json.loads(
     (DATA / "render" / "hostile_entries.json").read_text(encoding="utf-8")
 )
 PUBLISHED = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+SITE = "https://news.example.org/agg"  # the base_url of tests/data/feeds/feeds.yaml
 ENTRY_ID = "6f1c1f7e-3b0a-4d43-9a8e-2f61c1f0a001"
 
 
@@ -33,7 +34,7 @@ def config() -> Config:
 
 @pytest.fixture(scope="module")
 def kaohsiung(config: Config) -> FeedMeta:
-    meta = feed_meta(config, "kaohsiung")
+    meta = feed_meta(config, "kaohsiung", SITE)
     assert meta is not None
     return meta
 
@@ -251,7 +252,7 @@ def test_rss_channel_links_to_itself_and_its_reader_page(kaohsiung: FeedMeta) ->
 
 
 def test_the_all_feed_is_titled_for_every_category(config: Config) -> None:
-    meta = feed_meta(config, "all")
+    meta = feed_meta(config, "all", SITE)
     assert meta is not None
 
     parsed = feedparser.parse(render("atom", meta, [news_entry()]))
@@ -261,7 +262,7 @@ def test_the_all_feed_is_titled_for_every_category(config: Config) -> None:
 
 
 def test_an_unknown_category_has_no_feed(config: Config) -> None:
-    assert feed_meta(config, "tainan") is None
+    assert feed_meta(config, "tainan", SITE) is None
 
 
 @pytest.mark.parametrize("extension", sorted(FORMATS))
@@ -280,7 +281,7 @@ def test_every_format_advertises_the_websub_hub(extension: str, kaohsiung: FeedM
 
 @pytest.mark.parametrize("extension", sorted(FORMATS))
 def test_without_a_hub_no_feed_mentions_one(extension: str) -> None:
-    meta = feed_meta(load_config(DATA / "feeds" / "no-hub.yaml"), "kaohsiung")
+    meta = feed_meta(load_config(DATA / "feeds" / "no-hub.yaml"), "kaohsiung", SITE)
     assert meta is not None
 
     document = render(extension, meta, [news_entry()]).decode("utf-8")
@@ -335,6 +336,40 @@ def test_rss_item_names_its_source_feed(kaohsiung: FeedMeta) -> None:
     assert source is not None
     assert source.get("url") == "https://www.kcg.gov.tw/rss.xml"
     assert source.text == "高雄市政府新聞稿"
+
+
+def test_rss_items_name_the_other_sources_that_carried_the_story(kaohsiung: FeedMeta) -> None:
+    entry = news_entry(
+        reports=(
+            report("kaohsiung-news", "高雄市政府新聞稿", "https://www.kcg.gov.tw/news/1"),
+            report("kaohsiung-info", "高雄市政府新聞局", "https://kcginfo.kcg.gov.tw/n/7"),
+            report("taipei-news", "臺北市政府新聞稿", None),
+        )
+    )
+
+    (item,) = feedparser.parse(render("rss", kaohsiung, [entry])).entries
+    channel = ElementTree.fromstring(render("rss", kaohsiung, [entry])).find("channel")
+    assert channel is not None
+    via = [
+        (link.get("href"), link.get("title"))
+        for link in channel.findall(f"item/{ATOM}link")
+        if link.get("rel") == "via"
+    ]
+
+    assert "亦見於：" in item.content[0].value
+    assert '<a href="https://kcginfo.kcg.gov.tw/n/7">高雄市政府新聞局</a>' in item.content[0].value
+    assert via == [
+        ("https://kcginfo.kcg.gov.tw/n/7", "高雄市政府新聞局"),
+        ("https://www.gov.taipei/rss.xml", "臺北市政府新聞稿"),
+    ]
+
+
+def test_an_rss_item_reported_once_names_no_other_source(kaohsiung: FeedMeta) -> None:
+    alone = news_entry(
+        reports=(report("kaohsiung-news", "高雄市政府新聞稿", "https://www.kcg.gov.tw/news/1"),)
+    )
+    (item,) = feedparser.parse(render("rss", kaohsiung, [alone])).entries
+    assert "亦見於" not in item.content[0].value
 
 
 def test_json_feed_lists_every_report(kaohsiung: FeedMeta) -> None:

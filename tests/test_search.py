@@ -199,6 +199,14 @@ def test_until_keeps_entries_published_up_to_the_end_of_that_day(search: Searche
     assert len(search.find("台风 until:2025-03-01")) == 3
 
 
+def test_filters_alone_list_every_entry_they_select_newest_first(search: Searcher) -> None:
+    newest_first = sorted(CORPUS, key=lambda key: -CORPUS[key]["hours"])
+    assert search.find("category:kaohsiung category:taipei category:china") == newest_first
+    assert search.find("source:kcg", order="relevance") == [
+        key for key in newest_first if CORPUS[key]["source"] == "kcg"
+    ]
+
+
 def test_the_page_category_narrows_the_query(search: Searcher) -> None:
     assert search.find_set("台风", category="china") == {"typhoon-simplified"}
 

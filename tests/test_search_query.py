@@ -91,11 +91,18 @@ def test_punctuation_alone_is_not_a_term() -> None:
     assert required(parse_query("颱風 ！ ...")) == [["颱風"]]
 
 
+def test_filters_alone_are_a_filtered_list() -> None:
+    query = parse_query("source:kcg since:2025-03-01")
+    assert query.filters_only
+    assert query.sources == ("kcg",)
+    assert not parse_query("颱風 source:kcg").filters_only
+
+
 REFUSED = [
     pytest.param("x" * (MAX_QUERY_LENGTH + 1), "characters long", id="too-long"),
     pytest.param(" ".join(f"w{n}" for n in range(11)), "11 terms", id="too-many-terms"),
     pytest.param("-演習", "besides exclusions", id="only-exclusions"),
-    pytest.param("source:kcg", "filters alone", id="only-filters"),
+    pytest.param("-演習 source:kcg", "besides exclusions", id="exclusions-and-filters"),
     pytest.param("", "no word to search for", id="empty"),
     pytest.param("！？", "no word to search for", id="only-punctuation"),
     pytest.param('"停班 停課', "quote at column 1 is never closed", id="unclosed-quote"),

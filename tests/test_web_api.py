@@ -216,6 +216,38 @@ def test_opml_is_version_two_with_a_title_per_feed(client: FlaskClient) -> None:
     }
 
 
+def test_each_opml_is_titled_for_what_it_holds(client: FlaskClient) -> None:
+    sources = ElementTree.fromstring(client.get("/opml").data).findtext("head/title")
+    feeds = ElementTree.fromstring(client.get("/opml/feeds").data).findtext("head/title")
+    assert sources is not None and "Sources" in sources
+    assert feeds is not None and "feeds" in feeds
+
+
+def test_the_feeds_opml_subscribes_a_reader_to_every_category_of_this_site(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/opml/feeds")
+    assert response.status_code == 200
+    assert response.mimetype == "text/x-opml"
+    outlines = ElementTree.fromstring(response.data).findall("body/outline")
+    assert [outline.attrib for outline in outlines] == [
+        {
+            "type": "rss",
+            "text": "高雄市政新聞",
+            "title": "高雄市政新聞",
+            "xmlUrl": "https://news.example.org/feeds/kaohsiung.atom",
+            "htmlUrl": "https://news.example.org/?category=kaohsiung",
+        },
+        {
+            "type": "rss",
+            "text": "臺北市政新聞",
+            "title": "臺北市政新聞",
+            "xmlUrl": "https://news.example.org/feeds/taipei.atom",
+            "htmlUrl": "https://news.example.org/?category=taipei",
+        },
+    ]
+
+
 def test_healthz_is_ok_when_the_store_answers(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200

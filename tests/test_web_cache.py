@@ -5,7 +5,6 @@ front of Flask, with the very answer Flask gave."""
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
@@ -14,11 +13,10 @@ import pytest
 import urllib3
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from aggregator.store import Store
 from aggregator.web import responsecache
-from tests.fixtures_web import ManualClock, manual_cache_clock
+from tests.fixtures_web import ManualClock, manual_cache_clock, serving
 from tests.storedata import outcome, report
 from tests.webapp import NOW, entry_titles
 
@@ -269,12 +267,8 @@ def test_a_write_that_leaves_a_feed_unchanged_keeps_its_etag(
 @pytest.fixture
 def server_url(app: Flask) -> Iterator[str]:
     """The app behind a real threaded HTTP server on 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 def test_a_burst_of_subscribers_reaches_flask_once(

@@ -117,3 +117,73 @@ def test_feeds_carry_validators_and_a_short_public_max_age(client: FlaskClient) 
     assert response.headers["Last-Modified"]
     assert response.cache_control.public
     assert response.cache_control.max_age == 60
+
+
+# --- a source's own feed ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extension", sorted(CONTENT_TYPES))
+def test_a_source_feed_holds_what_that_source_reported(client: FlaskClient, extension: str) -> None:
+    response = client.get(f"/feeds/source/taipei.{extension}")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == CONTENT_TYPES[extension]
+    if extension == "json":
+        document = response.get_json()
+        title, served = document["title"], {item["title"] for item in document["items"]}
+    else:
+        parsed = feedparser.parse(response.data)
+        title, served = parsed.feed.title, {entry.title for entry in parsed.entries}
+    assert title == "臺北市政府"
+    assert set(TAIPEI_TITLES) <= served
+    assert not served & set(KAOHSIUNG_TITLES)
+
+
+def test_a_source_feed_links_to_itself_and_to_that_sources_river(client: FlaskClient) -> None:
+    parsed = feedparser.parse(client.get("/feeds/source/taipei.atom").data)
+
+    self_link = next(link.href for link in parsed.feed.links if link.rel == "self")
+    assert self_link == "https://news.example.org/feeds/source/taipei.atom"
+    assert parsed.feed.link == "https://news.example.org/?source=taipei"
+
+
+def test_an_unknown_source_has_no_feed(client: FlaskClient) -> None:
+    assert client.get("/feeds/source/nowhere.atom").status_code == 404
+
+
+def test_the_river_of_one_source_subscribes_to_that_sources_feed(client: FlaskClient) -> None:
+    page = client.get("/?source=taipei").get_data(as_text=True)
+
+    assert 'href="/feeds/source/taipei.atom"' in page
+    assert 'href="/feeds/all.atom"' not in page
+
+
+# --- a feed opened in a browser ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/feeds/kaohsiung.atom", "/feeds/source/taipei.rss"])
+def test_an_xml_feed_names_a_stylesheet_that_browsers_apply(client: FlaskClient, path: str) -> None:
+    body = client.get(path).data
+
+    assert b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>' in body
+    assert not feedparser.parse(body).bozo  # feed readers still read it
+    stylesheet = client.get("/static/feed.xsl")
+    assert stylesheet.status_code == 200
+    assert "訂閱" in stylesheet.get_data(as_text=True)
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_an_xml_feed_as_xml_so_it_applies_the_stylesheet(
+    client: FlaskClient,
+) -> None:
+    reader = client.get("/feeds/kaohsiung.atom", headers={"Accept": "*/*"})
+    browser = client.get("/feeds/kaohsiung.atom", headers={"Accept": BROWSER_ACCEPT})
+    again = client.get("/feeds/kaohsiung.atom", headers={"Accept": "*/*"})
+
+    assert reader.headers["Content-Type"] == CONTENT_TYPES["atom"]
+    assert browser.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert again.headers["Content-Type"] == CONTENT_TYPES["atom"]  # not the browser's copy
+    assert "Accept" in browser.headers["Vary"]
+    assert browser.data == reader.data

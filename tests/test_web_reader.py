@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 
+from aggregator.web.i18n import Language, day_time
 from aggregator.web.timefmt import rfc3339
 from tests.webapp import (
     ALL_ENTRIES,
@@ -42,10 +44,34 @@ def test_a_merged_story_names_every_source_that_reported_it(client: FlaskClient)
     assert link_labelled(page, "新聞視界時報") is not None
 
 
-def test_times_are_shown_in_taipei_time_and_machine_readable(client: FlaskClient) -> None:
-    taipei_wall_time = NOW.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M")
-    expected = f'<time datetime="{rfc3339(NOW)}">{taipei_wall_time}</time>'
+def test_times_are_shown_in_taipei_time_labelled_and_machine_readable(
+    client: FlaskClient,
+) -> None:
+    taipei_clock = NOW.astimezone(ZoneInfo("Asia/Taipei")).strftime("%H:%M")
+    time = f'<time datetime="{rfc3339(NOW)}">今天 {taipei_clock}</time>'
+    expected = f'{time} <span class="zone">臺北時間</span>'
     assert expected in page_text(client, "/")
+    assert "Taipei time" in page_text(client, "/?lang=en")
+
+
+TAIPEI = "Asia/Taipei"
+EVENING = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # 20:00 in Taipei
+
+
+@pytest.mark.parametrize(
+    ("published", "language", "shown"),
+    [
+        (datetime(2026, 12, 4, 6, 5, tzinfo=UTC), "zh-Hant", "今天 14:05"),
+        (datetime(2026, 12, 3, 16, 30, tzinfo=UTC), "zh-Hant", "今天 00:30"),  # Taipei's day
+        (datetime(2026, 12, 3, 15, 30, tzinfo=UTC), "zh-Hant", "昨天 23:30"),
+        (datetime(2026, 12, 3, 1, 0, tzinfo=UTC), "en", "Yesterday 09:00"),
+        (datetime(2026, 12, 2, 8, 0, tzinfo=UTC), "en", "2026-12-02 16:00"),
+    ],
+)
+def test_recent_times_say_today_or_yesterday_in_the_sites_zone(
+    published: datetime, language: Language, shown: str
+) -> None:
+    assert day_time(published, EVENING, TAIPEI, language) == shown
 
 
 def test_the_category_filter_shows_only_that_category(client: FlaskClient) -> None:
@@ -97,7 +123,7 @@ def test_paging_keeps_the_filters(client: FlaskClient) -> None:
         ("/?category=tainan", 404, "沒有「tainan」這個分類"),
         ("/?source=nobody", 404, "沒有「nobody」這個來源"),
         ("/?cursor=not-a-cursor", 400, "cursor 無效"),
-        ("/?lang=fr", 400, "lang 只能是 zh-Hant 或 en"),
+        ("/?lang=fr", 400, "lang 只能是 zh-Hant（或 zh-TW、zh）或 en"),
         ("/no/such/page", 404, "這個網址沒有內容"),
     ],
 )
@@ -130,6 +156,22 @@ def test_english_is_chosen_by_query_or_browser(
     assert '<html lang="en">' in page
     assert "Older" in page
     assert "Also in:" in page
+
+
+@pytest.mark.parametrize(
+    ("requested", "language"),
+    [
+        ("zh-TW", "zh-Hant"),
+        ("zh", "zh-Hant"),
+        ("zh-Hant", "zh-Hant"),
+        ("zh-tw", "zh-Hant"),
+        ("en", "en"),
+    ],
+)
+def test_the_language_parameter_takes_the_usual_tags(
+    client: FlaskClient, requested: str, language: str
+) -> None:
+    assert f'<html lang="{language}">' in page_text(client, f"/?lang={requested}")
 
 
 def test_a_chosen_language_is_kept_when_paging(client: FlaskClient) -> None:

@@ -222,6 +222,43 @@ def test_the_feed_cache_tells_queries_apart(client: FlaskClient) -> None:
     assert len(everything) > 2
 
 
+# --- filters alone, and help ---------------------------------------------------------
+
+
+def test_a_source_filter_alone_lists_that_sources_entries(client: FlaskClient) -> None:
+    titles = shown_titles(page(client, f"/?q={q('source:taipei')}"))
+
+    assert TYPHOON_TITLE in titles
+    assert not set(titles) & set(KAOHSIUNG_TITLES)
+
+
+def test_a_date_filter_alone_lists_that_period(client: FlaskClient) -> None:
+    assert shown_titles(page(client, f"/?q={q('since:2000-01-01')}"))
+    assert shown_titles(page(client, f"/?q={q('until:2000-01-01')}")) == []
+
+
+def test_a_filter_alone_works_in_the_api_and_feeds(client: FlaskClient) -> None:
+    assert TYPHOON_TITLE in api_titles(client, f"/api/entries?q={q('category:taipei')}")
+    feed = feed_titles(client.get(f"/feeds/all.atom?q={q('category:taipei')}").data)
+    assert TYPHOON_TITLE in feed
+    assert not set(feed) & set(KAOHSIUNG_TITLES)
+
+
+def test_the_search_box_links_to_the_syntax_help(client: FlaskClient) -> None:
+    help_path = re.search(r'href="([^"]*)"[^>]*>搜尋語法說明', page(client, "/"))
+    assert help_path is not None
+    help_page = page(client, html.unescape(help_path.group(1)))
+    assert "since:" in help_page
+    assert "source:kcg" in help_page  # a real source of this site as the example
+    assert "Filters work on their own" in page(client, "/search/help?lang=en")
+
+
+def test_a_bad_query_keeps_the_search_box_filled(client: FlaskClient) -> None:
+    response = client.get(f"/?q={q('颱風 OR')}")
+    assert response.status_code == 400
+    assert 'value="颱風 OR"' in response.get_data(as_text=True)
+
+
 # --- bad queries: a 400 with the reason, everywhere ----------------------------------
 
 BAD_QUERIES = [

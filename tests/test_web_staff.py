@@ -39,7 +39,7 @@ def test_a_failing_source_shows_its_error_in_words_and_its_failures(client: Flas
     row = source_row(staff_page(client), "broken")
     assert "失敗" in row
     assert FAILING_ERROR in row
-    assert '<td class="num">3</td>' in row
+    assert '<td class="num" data-label="連續失敗">3</td>' in row
 
 
 def test_a_healthy_source_shows_when_it_last_succeeded_and_its_entries(
@@ -49,7 +49,7 @@ def test_a_healthy_source_shows_when_it_last_succeeded_and_its_entries(
     assert "正常" in row
     assert ">5 分鐘前</time>" in row
     assert ">10 分鐘後</time>" in row
-    assert '<td class="num">35</td>' in row
+    assert '<td class="num" data-label="新聞數">35</td>' in row
 
 
 def test_relative_times_give_the_exact_time_on_hover(client: FlaskClient) -> None:
@@ -114,3 +114,27 @@ def test_relative_times_read_naturally(moment: datetime, language: Language, exp
 )
 def test_due_times_in_words(moment: datetime, language: Language, expected: str) -> None:
     assert due_time(moment, NOW, language) == expected
+
+
+# --- a source's own page ---------------------------------------------------------
+
+
+def test_each_source_links_to_its_own_page(client: FlaskClient) -> None:
+    row = source_row(staff_page(client), "broken")
+    assert 'href="/sources/broken"' in row
+
+
+def test_a_source_page_shows_its_health_chart_and_feeds(client: FlaskClient) -> None:
+    page = staff_page(client, "/sources/broken")
+    row = source_row(page, "broken")
+    assert FAILING_ERROR in row
+    assert '<svg class="sparkline"' in source_row(staff_page(client, "/sources/kcg"), "kcg")
+    for extension in ("atom", "rss", "json"):
+        assert f'href="/feeds/source/broken.{extension}"' in page
+    assert 'href="/?source=broken"' in page
+
+
+def test_an_unknown_source_page_is_a_404(client: FlaskClient) -> None:
+    response = client.get("/sources/nowhere")
+    assert response.status_code == 404
+    assert "nowhere" in response.get_data(as_text=True)

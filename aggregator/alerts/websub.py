@@ -19,10 +19,9 @@ FORM = "application/x-www-form-urlencoded"
 
 def feed_pings(config: Config) -> FeedPings | None:
     """Every output feed's pings, or None when no hub is configured."""
-    hub = config.settings.websub_hub
-    if hub is None:
+    hub, base = config.settings.websub_hub, config.settings.base_url
+    if hub is None or base is None:  # the configuration requires both or neither
         return None
-    base = config.settings.base_url.rstrip("/")
 
     def pings(feed: str) -> tuple[OutboundPost, ...]:
         return tuple(

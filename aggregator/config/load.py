@@ -47,6 +47,7 @@ _SETTINGS_KEYS = (
     "interval",
     "timezone",
     "base_url",
+    "trusted_proxies",
     "allow_private_addresses",
     "retention_days",
     "websub_hub",
@@ -302,6 +303,12 @@ class _ConfigReader:
         fields = {} if node is None else self.fields(node, _SETTINGS_KEYS, "'settings'") or {}
         default = Settings()
         base_url = self.optional(fields, "base_url", self.http_url)
+        websub_hub = self.optional(fields, "websub_hub", self.http_url)
+        if websub_hub is not None and base_url is None:
+            # The hub is told the feeds' URLs outside any request: they must be known.
+            self.problem(
+                fields["websub_hub"], "'websub_hub' needs 'base_url', the feeds' public URL"
+            )
         allow_private = self.optional(fields, "allow_private_addresses", self.flag)
         if environ.get(ALLOW_PRIVATE_VARIABLE) == "1":
             allow_private = True
@@ -309,13 +316,16 @@ class _ConfigReader:
             interval=_or(self.optional(fields, "interval", self.interval), default.interval),
             timezone=_or(self.optional(fields, "timezone", self.timezone), default.timezone),
             # Output feeds join paths onto it: one spelling, without the trailing slash.
-            base_url=_or(base_url, default.base_url).rstrip("/"),
+            base_url=None if base_url is None else base_url.rstrip("/"),
+            trusted_proxies=_or(
+                self.optional(fields, "trusted_proxies", self.count), default.trusted_proxies
+            ),
             allow_private_addresses=_or(allow_private, default.allow_private_addresses),
             retention_days=_or(
                 self.optional(fields, "retention_days", self.positive_number),
                 default.retention_days,
             ),
-            websub_hub=self.optional(fields, "websub_hub", self.http_url),
+            websub_hub=websub_hub,
         )
 
     def categories(self, node: Node | None) -> dict[str, Category]:
@@ -558,6 +568,13 @@ class _ConfigReader:
     def whole_number(self, node: Node, name: str) -> int | None:
         value = self.scalar(node, name, "int", "a whole number")
         return value if isinstance(value, int) else None
+
+    def count(self, node: Node, name: str) -> int | None:
+        value = self.whole_number(node, name)
+        if value is not None and value < 0:
+            self.problem(node, f"{name!r} must be 0 or more, not {value}")
+            return None
+        return value
 
     def positive_number(self, node: Node, name: str) -> int | None:
         value = self.whole_number(node, name)

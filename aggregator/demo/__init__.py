@@ -42,7 +42,9 @@ def build_feeds(now: datetime) -> dict[str, tuple[str, bytes]]:
             item.title(report["title"])
             item.link(href=report["link"])
             item.content(report["content"], type="html")
-            item.description(report["content"])
+            # Not `description()`: on an Atom entry feedgen takes that for the content and
+            # drops its type, which makes the HTML text (a literal <p> in every reader).
+            item.summary(report["content"], type="html")
             stamp = now - timedelta(hours=report["hours_ago"])
             item.published(stamp)
             item.updated(stamp)

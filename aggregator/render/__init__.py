@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aggregator.models import StoredEntry
 from aggregator.render import atom, jsonfeed, rss
-from aggregator.render.common import ALL_CATEGORIES, FeedMeta, feed_meta
+from aggregator.render.common import ALL_CATEGORIES, FeedMeta, feed_meta, source_feed_meta
 
 Renderer = Callable[[FeedMeta, Sequence[StoredEntry]], bytes]
 
@@ -32,4 +32,12 @@ FORMATS: Mapping[str, FeedFormat] = {
     )
 }
 
-__all__ = ["ALL_CATEGORIES", "FORMATS", "FeedFormat", "FeedMeta", "Renderer", "feed_meta"]
+__all__ = [
+    "ALL_CATEGORIES",
+    "FORMATS",
+    "FeedFormat",
+    "FeedMeta",
+    "Renderer",
+    "feed_meta",
+    "source_feed_meta",
+]

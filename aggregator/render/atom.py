@@ -12,7 +12,7 @@ from feedgen.util import xml_elem
 
 from aggregator.models import StoredEntry
 from aggregator.parse.sanitize import web_link
-from aggregator.render.common import FeedMeta, source_name
+from aggregator.render.common import FeedMeta, source_name, with_stylesheet
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -73,7 +73,7 @@ def render_atom(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
     for item, entry in pairs:
         _add_provenance(item, meta, entry)
     document: bytes = generator.atom_str(pretty=False)
-    return document
+    return with_stylesheet(document, meta)
 
 
 def _add_provenance(item: FeedEntry, meta: FeedMeta, entry: StoredEntry) -> None:

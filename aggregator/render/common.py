@@ -8,9 +8,10 @@ links keep only web schemes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
+from xml.sax.saxutils import quoteattr
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
 from aggregator.parse.sanitize import sanitize_html, strip_control_chars, web_link
@@ -18,6 +19,7 @@ from aggregator.parse.sanitize import sanitize_html, strip_control_chars, web_li
 ALL_CATEGORIES = "all"
 ALL_TITLE = "全部新聞"
 ALL_DESCRIPTION = "所有類別的最新消息"
+SOURCE_DESCRIPTION = "{title} 的最新消息"
 UNTITLED = "(無標題)"
 # The `updated` of a feed with no entries: fixed, so an empty feed renders identically.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,6 +36,9 @@ class FeedMeta:
     source_urls: Mapping[str, str]  # source id -> the URL of its feed, for provenance
     websub_hub: str | None = None
     search: str | None = None  # a saved search: the feed holds the entries matching `?q=`
+    source: str | None = None  # a source's own feed: its entries, whatever their category
+    # An XSLT stylesheet that makes the Atom or RSS document readable in a browser.
+    stylesheet_url: str | None = None
 
     def source_feed_url(self, source_id: str) -> str | None:
         """The URL of a source's own feed; None when the source has left the configuration."""
@@ -46,14 +51,20 @@ class FeedMeta:
     @property
     def home_url(self) -> str:
         """The reader view showing the same entries."""
-        filters = {} if self.category == ALL_CATEGORIES else {"category": self.category}
+        if self.source is not None:
+            filters = {"source": self.source}
+        elif self.category == ALL_CATEGORIES:
+            filters = {}
+        else:
+            filters = {"category": self.category}
         if self.search is not None:
             filters["q"] = self.search
         return f"{self.base_url}/" + (f"?{urlencode(filters)}" if filters else "")
 
 
-def feed_meta(config: Config, category: str) -> FeedMeta | None:
-    """The metadata of the merged feed of `category`; None when no such category exists."""
+def feed_meta(config: Config, category: str, base_url: str) -> FeedMeta | None:
+    """The metadata of the merged feed of `category` served at `base_url` (the configured
+    public URL, else the request's); None when no such category exists."""
     if category == ALL_CATEGORIES:
         shown = Category(ALL_CATEGORIES, ALL_TITLE, ALL_DESCRIPTION)
     elif category in config.categories:
@@ -64,11 +75,40 @@ def feed_meta(config: Config, category: str) -> FeedMeta | None:
         category=shown.slug,
         title=shown.title,
         description=shown.description or shown.title,
-        base_url=config.settings.base_url.rstrip("/"),
+        base_url=base_url.rstrip("/"),
         category_titles={slug: c.title for slug, c in config.categories.items()},
         source_urls={source.id: source.url for source in config.sources},
         websub_hub=config.settings.websub_hub,
     )
+
+
+def source_feed_meta(config: Config, source_id: str, base_url: str) -> FeedMeta | None:
+    """The metadata of the merged feed of one source's entries (its copies merged with other
+    sources' as everywhere); None when no such source is configured."""
+    source = next((known for known in config.sources if known.id == source_id), None)
+    everything = feed_meta(config, ALL_CATEGORIES, base_url)
+    if source is None or everything is None:
+        return None
+    title = source.title or source.id
+    return replace(
+        everything,
+        category=f"source/{source.id}",
+        title=title,
+        description=SOURCE_DESCRIPTION.format(title=title),
+        # The hub is pinged for category feeds only: it would never announce this one.
+        websub_hub=None,
+        source=source.id,
+    )
+
+
+def with_stylesheet(document: bytes, meta: FeedMeta) -> bytes:
+    """`document` (an XML feed) with an `xml-stylesheet` instruction after its declaration,
+    when `meta` names a stylesheet: browsers apply it, feed readers ignore it."""
+    if meta.stylesheet_url is None:
+        return document
+    declaration_end = document.index(b"?>") + 2 if document.startswith(b"<?xml") else 0
+    instruction = f'<?xml-stylesheet type="text/xsl" href={quoteattr(meta.stylesheet_url)}?>'
+    return document[:declaration_end] + instruction.encode() + document[declaration_end:]
 
 
 def clean_html(fragment: str, base_url: str | None) -> str:

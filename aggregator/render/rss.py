@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from feedgen.ext.base import BaseExtension
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
+from markupsafe import escape
 
-from aggregator.models import StoredEntry
-from aggregator.render.common import FeedMeta, source_name
+from aggregator.models import SourceReport, StoredEntry
+from aggregator.parse.sanitize import web_link
+from aggregator.render.common import FeedMeta, source_name, with_stylesheet
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -19,6 +22,8 @@ MEDIA_TYPE = "application/rss+xml"
 EXTENSION = "rss"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 _HUB = "websub"
+_VIA = "via"
+ALSO_IN = "亦見於"
 
 
 class _HubLink(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
@@ -35,6 +40,19 @@ class _HubLink(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
         return rss
 
 
+class _ViaLinks(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
+    """Writes one `atom:link rel="via"` per other report into an item, as the Atom feed
+    does: RSS's own `source` names only one."""
+
+    def __init__(self) -> None:
+        self.links: tuple[tuple[str, str], ...] = ()  # (href, source name)
+
+    def extend_rss(self, item: Element) -> Element:
+        for href, title in self.links:
+            xml_elem(f"{{{_ATOM_NS}}}link", item, rel="via", href=href, title=title)
+        return item
+
+
 def render_rss(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
     """The feed as an RSS 2.0 document, UTF-8 encoded."""
     generator, pairs = feed_generator(meta, entries, EXTENSION, MEDIA_TYPE)
@@ -47,5 +65,25 @@ def render_rss(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
             feed_url = meta.source_feed_url(shown.source_id)
             if feed_url:
                 item.source(url=feed_url, title=source_name(shown))
+            _name_other_sources(item, meta, entry.reports[1:])
     document: bytes = generator.rss_str(pretty=False)
-    return document
+    return with_stylesheet(document, meta)
+
+
+def _name_other_sources(item: FeedEntry, meta: FeedMeta, others: tuple[SourceReport, ...]) -> None:
+    """Which other sources carried the story: a line a person reads at the end of the
+    content, and `via` links a program reads."""
+    if not others:
+        return
+    links = [
+        (web_link(r.link) or meta.source_feed_url(r.source_id), source_name(r)) for r in others
+    ]
+    named = "、".join(
+        f'<a href="{escape(href)}">{escape(name)}</a>' if href else str(escape(name))
+        for href, name in links
+    )
+    content = item.content() or {}
+    item.content(f"{content.get('content', '')}<p>{ALSO_IN}：{named}</p>", type="html")
+    item.register_extension(_VIA, _ViaLinks, atom=False, rss=True)
+    via: _ViaLinks = getattr(item, _VIA)
+    via.links = tuple((href, name) for href, name in links if href)

@@ -16,7 +16,9 @@ three tokens. `OR` must be upper case; a lower-case "or" is a word. A repeated `
 
 Bounded so that one request cannot load the server: at most `MAX_QUERY_LENGTH` characters
 and `MAX_TERMS` terms, and at least one term that is not excluded (an exclusion alone
-would scan everything). Anything else is a `QueryError` saying what is wrong and where.
+would scan everything) unless the query is filters alone (`source:kcg`, `since:...`): that
+lists the filtered entries newest first, the way the river does. Anything else is a
+`QueryError` saying what is wrong and where.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class SearchQuery:
     categories: tuple[str, ...] = ()
     since: datetime | None = None  # inclusive, UTC
     until: datetime | None = None  # exclusive, UTC: the end of the until: day
+
+    @property
+    def filters_only(self) -> bool:
+        """Only `source:`/`category:`/`since:`/`until:`: a filtered list, nothing to match."""
+        return not self.all_of
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -139,7 +146,7 @@ def parse_query(text: str, *, zone: tzinfo = UTC) -> SearchQuery:
     term_count = sum(len(group) for group in groups) + len(excluded)
     if term_count > MAX_TERMS:
         raise QueryError(f"the query has {term_count} terms; the limit is {MAX_TERMS}")
-    if not groups:
+    if not groups and (excluded or not (sources or categories or dates)):
         raise QueryError(
             "the query has no word to search for"
             + (" besides exclusions" if excluded else "")
@@ -172,7 +179,7 @@ def _words(text: str) -> list[_Word]:
         if text[position] == '"':
             closing = text.find('"', position + 1)
             if closing == -1:
-                raise QueryError(f'the quote at column {position + 1} is never closed')
+                raise QueryError(f"the quote at column {position + 1} is never closed")
             words.append(_Word(text[position + 1 : closing], start + 1, True, excluded))
             position = closing + 1
         else:

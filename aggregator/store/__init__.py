@@ -31,6 +31,7 @@ from aggregator.models import (
     SourceState,
     StaffEntry,
     StoredEntry,
+    Story,
     WriteCounts,
 )
 from aggregator.search.query import SearchQuery
@@ -163,6 +164,10 @@ class Store:
 
     def entry(self, uid: str) -> StoredEntry | None:
         return read.entry(self._db, uid)
+
+    def story(self, uid: str) -> Story | None:
+        """The entry `uid` with each report's own text, for the story page."""
+        return read.story(self._db, uid)
 
     def search(self, query: SearchQuery, page: EntryQuery, order: Order = "newest") -> EntryPage:
         """The page of the entries that match `query` within `page`'s filters (see

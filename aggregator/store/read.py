@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, Select, literal, select, tuple_
 
-from aggregator.models import EntryPage, EntryQuery, SourceReport, StoredEntry
+from aggregator.models import (
+    EntryPage,
+    EntryQuery,
+    SourceReport,
+    StoredEntry,
+    Story,
+    StoryReport,
+)
 from aggregator.search.query import SearchQuery
 from aggregator.store.engine import Database
 from aggregator.store.rows import AnyRow
@@ -81,6 +88,45 @@ def entry(db: Database, uid: str) -> StoredEntry | None:
         return None if entry_id is None else load_entries(connection, [entry_id])[0]
 
 
+def story(db: Database, uid: str) -> Story | None:
+    """The entry `uid` with the content of each of its reports, the shown report first."""
+    with db.reading() as connection:
+        entry_id = find_entry_id(connection, uid)
+        if entry_id is None:
+            return None
+        (stored,) = load_entries(connection, [entry_id])
+        shown_report_id = connection.scalar(
+            select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+        )
+        rows = list(
+            connection.execute(
+                _report_columns(reports.c.summary, reports.c.content)
+                .where(reports.c.entry_id == entry_id)
+                .order_by(*SHOWN_ORDER)
+            )
+        )
+    rows.sort(key=lambda row: row.id != shown_report_id)
+    return Story(
+        entry=stored,
+        reports=tuple(StoryReport(source_report(row), row.content or row.summary) for row in rows),
+    )
+
+
+def _report_columns(*extra: Any) -> Select[Any]:
+    """A report with its source's titles, as `source_report` reads it."""
+    return select(
+        reports.c.id,
+        reports.c.entry_id,
+        reports.c.source_id,
+        reports.c.title,
+        reports.c.link,
+        reports.c.published,
+        sources.c.title.label("source_title"),
+        sources.c.feed_title,
+        *extra,
+    ).join(sources, sources.c.id == reports.c.source_id)
+
+
 def entries_by_id(connection: Connection, entry_ids: Sequence[int]) -> list[StoredEntry]:
     """The entries with these ids, in this order (ids no longer stored are left out)."""
     present = set(connection.scalars(select(entries.c.id).where(entries.c.id.in_(entry_ids))))
@@ -104,17 +150,7 @@ def load_entries(connection: Connection, entry_ids: Sequence[int]) -> list[Store
         categories[category_row.entry_id].append(category_row.category)
     attached: dict[int, list[AnyRow]] = {entry_id: [] for entry_id in entry_ids}
     for report_row in connection.execute(
-        select(
-            reports.c.id,
-            reports.c.entry_id,
-            reports.c.source_id,
-            reports.c.title,
-            reports.c.link,
-            reports.c.published,
-            sources.c.title.label("source_title"),
-            sources.c.feed_title,
-        )
-        .join(sources, sources.c.id == reports.c.source_id)
+        _report_columns()
         .where(reports.c.entry_id.in_(entry_ids))
         .order_by(reports.c.entry_id, *SHOWN_ORDER)
     ):

@@ -94,22 +94,24 @@ def search_entries(
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     after_key, offset = _decode_cursor(cursor, order)
+    # Filters alone match no text: every indexed entry is a candidate, newest first.
+    rank: ColumnElement[Any] = literal_column("0")
     if connection.dialect.name == "sqlite":
         key: ColumnElement[int] = literal_column(f"{FTS_TABLE}.rowid", BigInteger)
-        statement = (
-            select(key.label("sort_key"))
-            .select_from(table(FTS_TABLE))
-            .where(
+        statement = select(key.label("sort_key")).select_from(table(FTS_TABLE))
+        if not query.filters_only:
+            statement = statement.where(
                 literal_column(FTS_TABLE).op("MATCH")(bindparam("match", fts5_expression(query)))
             )
-        )
-        rank: ColumnElement[Any] = func.bm25(literal_column(FTS_TABLE), TITLE_WEIGHT, 1.0)
+            rank = func.bm25(literal_column(FTS_TABLE), TITLE_WEIGHT, 1.0)
         entry_id: ColumnElement[int] = key.op("&")(ENTRY_ID_MASK)
     else:
         key = entry_search.c.sort_key
-        tsquery = cast(bindparam("tsquery", tsquery_literal(query)), TSQUERY)
-        statement = select(key).where(entry_search.c.document.op("@@")(tsquery))
-        rank = -func.ts_rank(entry_search.c.document, tsquery)
+        statement = select(key)
+        if not query.filters_only:
+            tsquery = cast(bindparam("tsquery", tsquery_literal(query)), TSQUERY)
+            statement = statement.where(entry_search.c.document.op("@@")(tsquery))
+            rank = -func.ts_rank(entry_search.c.document, tsquery)
         entry_id = entry_search.c.entry_id
     statement = _filtered(
         statement, query, key, entry_id, category, source, connection.dialect.name

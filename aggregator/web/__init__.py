@@ -9,6 +9,7 @@ from importlib.resources import files
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from aggregator.config.environment import read_environment
 from aggregator.config.load import load_config
@@ -69,6 +70,12 @@ def create_app(
     for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
     responsecache.install(app)
+    proxies = app.extensions[EXTENSION_KEY].config.settings.trusted_proxies
+    if proxies:
+        # Outside the response cache, so that it keys answers on the forwarded host too.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
     return app
 
 

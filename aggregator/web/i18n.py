@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import LanguageAccept
 
@@ -19,6 +20,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "nav.reader": "新聞",
         "nav.sources": "來源狀態",
         "nav.opml": "OPML",
+        "nav.opml_help": "各分類 feed 的 OPML：一次訂閱所有分類",
         "nav.switch_language": "English",
         "filter.category": "分類",
         "filter.source": "來源",
@@ -34,6 +36,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.help": "把下面這段程式碼貼到您的網頁，就能顯示這個分類的最新新聞：",
         "embed.more": "更多新聞",
         "sources.heading": "來源狀態",
+        "sources.opml": "來源清單 OPML",
         "sources.summary": "共 {total} 個來源，{failing} 個失敗，{never} 個尚未抓取。",
         "sources.source": "來源",
         "sources.categories": "分類",
@@ -57,6 +60,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.ago": "{count} {unit}前",
         "time.in": "{count} {unit}後",
         "time.overdue": "逾期 {count} {unit}",
+        "time.today": "今天 {time}",
+        "time.yesterday": "昨天 {time}",
+        "zone.Asia/Taipei": "臺北時間",
         "unit.minute.one": "分鐘",
         "unit.minute.other": "分鐘",
         "unit.hour.one": "小時",
@@ -75,7 +81,47 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.bad_cursor": "分頁參數 cursor 無效，請從第一頁重新開始。",
         "error.bad_limit": "limit 必須是 1 到 {maximum} 之間的整數，收到的是「{value}」。",
         "error.bad_theme": "theme 只能是 light 或 dark，收到的是「{value}」。",
-        "error.bad_language": "lang 只能是 zh-Hant 或 en，收到的是「{value}」。",
+        "error.bad_language": "lang 只能是 zh-Hant（或 zh-TW、zh）或 en，收到的是「{value}」。",
+        "story.open": "全文比較",
+        "story.shown": "顯示的報導",
+        "story.others": "其他來源的報導（{count}）",
+        "story.none": "只有這個來源報導了這則新聞。",
+        "story.categories": "分類",
+        "story.read_at_source": "到原網站閱讀",
+        "story.same": "內容與顯示的報導相同。",
+        "story.adds": "多寫了",
+        "story.leaves_out": "少寫了",
+        "story.numbers_added": "多出的數字",
+        "story.numbers_missing": "少了的數字",
+        "error.unknown_entry": "沒有編號「{value}」的新聞，可能已經過期刪除。",
+        "search.help": "搜尋語法說明",
+        "help.heading": "搜尋語法",
+        "help.intro": (
+            "在搜尋框輸入字詞，找出標題或內文含有這些字詞的新聞。"
+            "中文不必斷詞：連續的中文字就是一個詞組，簡體字也會找到繁體字的新聞。"
+        ),
+        "help.you_type": "輸入",
+        "help.finds": "找到的新聞",
+        "help.words": "同時含有「颱風」和「高雄」（順序、位置不拘）",
+        "help.phrase": "含有這個詞組：停班停課、停班 停課、停班、停課都算",
+        "help.or": "含有其中之一（OR 要大寫）",
+        "help.not": "含有「颱風」但不含「演習」",
+        "help.source": "由這個來源報導（來源代號列在下方）",
+        "help.category": "屬於這個分類",
+        "help.since": "在這天或之後發布（以本站時區計）",
+        "help.until": "在這天或之前發布（整天都算）",
+        "help.filters": (
+            "篩選條件可以單獨使用：只輸入 source:、category:、since:"
+            " 或 until:，就會列出符合條件的所有新聞，最新的在前。"
+            "篩選條件的冒號後面不要空格。"
+        ),
+        "help.feeds": (
+            "搜尋結果也能訂閱：搜尋後，頁面下方的 Atom、RSS、JSON Feed 連結就是這個搜尋的 feed。"
+        ),
+        "help.sources": "來源代號",
+        "help.categories": "分類代號",
+        "source.news": "這個來源的新聞",
+        "source.subscribe": "訂閱這個來源",
         "search.label": "搜尋新聞",
         "search.placeholder": "例如：颱風 高雄",
         "search.submit": "搜尋",
@@ -84,7 +130,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "search.order.newest": "最新",
         "search.order.relevance": "最相關",
         "search.empty": "沒有符合「{query}」的新聞。",
-        "error.bad_search": "無法搜尋：{reason}",
+        "error.bad_search": "無法搜尋（{reason}）。請參考搜尋語法說明。",
         "error.bad_order": "order 只能是 newest 或 relevance，收到的是「{value}」。",
     },
     "en": {
@@ -93,6 +139,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "nav.reader": "News",
         "nav.sources": "Source health",
         "nav.opml": "OPML",
+        "nav.opml_help": "OPML of every category feed: subscribe to them all at once",
         "nav.switch_language": "中文",
         "filter.category": "Category",
         "filter.source": "Source",
@@ -108,6 +155,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.help": "Paste this code into your web page to show this category's latest news:",
         "embed.more": "More news",
         "sources.heading": "Source health",
+        "sources.opml": "Sources as OPML",
         "sources.summary": "{total} sources, {failing} failing, {never} never polled.",
         "sources.source": "Source",
         "sources.categories": "Categories",
@@ -134,6 +182,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.ago": "{count} {unit} ago",
         "time.in": "in {count} {unit}",
         "time.overdue": "overdue by {count} {unit}",
+        "time.today": "Today {time}",
+        "time.yesterday": "Yesterday {time}",
+        "zone.Asia/Taipei": "Taipei time",
         "unit.minute.one": "minute",
         "unit.minute.other": "minutes",
         "unit.hour.one": "hour",
@@ -152,7 +203,49 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.bad_cursor": "The paging cursor is not valid; start again from the first page.",
         "error.bad_limit": "limit must be a whole number from 1 to {maximum}, not “{value}”.",
         "error.bad_theme": "theme must be light or dark, not “{value}”.",
-        "error.bad_language": "lang must be zh-Hant or en, not “{value}”.",
+        "error.bad_language": "lang must be zh-Hant (or zh-TW, zh) or en, not “{value}”.",
+        "story.open": "Compare reports",
+        "story.shown": "The report shown",
+        "story.others": "Other sources' reports ({count})",
+        "story.none": "Only this source reported this story.",
+        "story.categories": "Categories",
+        "story.read_at_source": "Read at the source",
+        "story.same": "Says the same as the report shown.",
+        "story.adds": "Adds",
+        "story.leaves_out": "Leaves out",
+        "story.numbers_added": "Numbers it adds",
+        "story.numbers_missing": "Numbers it leaves out",
+        "error.unknown_entry": "There is no story “{value}”; it may have expired.",
+        "search.help": "Search syntax",
+        "help.heading": "Search syntax",
+        "help.intro": (
+            "Type words into the search box to find news whose headline or text contains them."
+            " Chinese needs no word breaks: a run of Chinese characters is one phrase,"
+            " and Simplified characters find Traditional text."
+        ),
+        "help.you_type": "You type",
+        "help.finds": "Finds news that",
+        "help.words": "contains both 颱風 and 高雄, anywhere, in any order",
+        "help.phrase": "contains the phrase: 停班停課, 停班 停課 and 停班、停課 all count",
+        "help.or": "contains either (OR in capitals)",
+        "help.not": "contains 颱風 but not 演習",
+        "help.source": "was reported by that source (ids are listed below)",
+        "help.category": "is filed under that category",
+        "help.since": "was published on or after that day (in the site's time zone)",
+        "help.until": "was published on or before that day (the whole day counts)",
+        "help.filters": (
+            "Filters work on their own: source:, category:, since: or until:"
+            " alone lists every entry they select, newest first."
+            " Write no space after a filter's colon."
+        ),
+        "help.feeds": (
+            "Searches can be subscribed to: after searching, the Atom,"
+            " RSS and JSON Feed links at the foot of the page are that search's feed."
+        ),
+        "help.sources": "Source ids",
+        "help.categories": "Category ids",
+        "source.news": "This source's news",
+        "source.subscribe": "Subscribe to this source",
         "search.label": "Search the news",
         "search.placeholder": "e.g. 颱風 高雄",
         "search.submit": "Search",
@@ -161,7 +254,7 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "search.order.newest": "Newest",
         "search.order.relevance": "Most relevant",
         "search.empty": "No news matches “{query}”.",
-        "error.bad_search": "The search cannot run: {reason}",
+        "error.bad_search": "The search cannot run: {reason}. See the search syntax help.",
         "error.bad_order": "order must be newest or relevance, not “{value}”.",
     },
 }
@@ -174,18 +267,45 @@ def translate(language: Language, key: str, **values: object) -> str:
     return MESSAGES[language][key].format(**values)
 
 
+# `?lang=` values as people write them: the tags of Taiwan's Chinese name one catalogue.
+_REQUESTED: Mapping[str, Language] = {
+    "zh-hant": "zh-Hant",
+    "zh-tw": "zh-Hant",
+    "zh": "zh-Hant",
+    "en": "en",
+}
+
+
 def choose_language(requested: str | None, accepted: LanguageAccept) -> Language:
     """`?lang=` wins; else the browser's Accept-Language; else Traditional Chinese.
 
     Raises ValueError for a `?lang=` we have no catalogue for.
     """
     if requested is not None:
-        for language in LANGUAGES:
-            if requested.lower() == language.lower():
-                return language
+        if requested.lower() in _REQUESTED:
+            return _REQUESTED[requested.lower()]
         raise ValueError(requested)
     best = accepted.best_match(["zh-TW", "zh", "en"], default="zh")
     return "en" if best == "en" else "zh-Hant"
+
+
+def day_time(moment: datetime, now: datetime, timezone: str, language: Language) -> str:
+    """When something was published, as a reader of the river wants it: '今天 14:05' /
+    'Today 14:05', '昨天 09:30' / 'Yesterday 09:30', else '2026-12-01 16:00', all in
+    `timezone` (days are that zone's days)."""
+    zone = ZoneInfo(timezone)
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return translate(language, "time.today", time=clock)
+    if local.date() == today - timedelta(days=1):
+        return translate(language, "time.yesterday", time=clock)
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(timezone: str, language: Language) -> str:
+    """What the times on a page are in: '臺北時間' / 'Taipei time', else the zone's name."""
+    return MESSAGES[language].get(f"zone.{timezone}", timezone)
 
 
 def relative_time(moment: datetime, now: datetime, language: Language) -> str:

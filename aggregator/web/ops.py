@@ -1,4 +1,5 @@
-"""Operations endpoints: `/healthz` for load balancers and `/opml` for other readers."""
+"""Operations endpoints: `/healthz` for load balancers, `/opml` (the sources, for staff)
+and `/opml/feeds` (this site's category feeds, for readers)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 from flask import Blueprint, Response, current_app
 from jinja2 import TemplateError
 
-from aggregator.config.opml_export import export_opml
+from aggregator.config.opml_export import export_feeds_opml, export_opml
 from aggregator.store import StoreUnavailable
+from aggregator.web.links import site_url
 from aggregator.web.state import current_state
 
 bp = Blueprint("ops", __name__)
@@ -18,8 +20,11 @@ log = logging.getLogger(__name__)
 # one would answer that page with a 500 while the health check said ok.
 PAGE_TEMPLATES = (
     "reader.html",
+    "story.html",
+    "search_help.html",
     "embed.html",
     "sources.html",
+    "source.html",
     "error.html",
     "staff/entry.html",
     "staff/sign_in.html",
@@ -61,3 +66,9 @@ def _template_problems() -> list[str]:
 @bp.get("/opml")
 def opml() -> Response:
     return Response(export_opml(current_state().config), mimetype="text/x-opml")
+
+
+@bp.get("/opml/feeds")
+def feeds_opml() -> Response:
+    config = current_state().config
+    return Response(export_feeds_opml(config, site_url(config.settings)), mimetype="text/x-opml")

@@ -1,23 +1,44 @@
-"""The reader view (`/`) and the embeddable list of a category (`/embed/<category>`)."""
+"""The reader view (`/`), the story page (`/entries/<id>`) and the embeddable list of a
+category (`/embed/<category>`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 
 from aggregator.models import Category, EntryQuery
+from aggregator.render.compare import compare_reports
 from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
-from aggregator.web import params
+from aggregator.web import i18n, params
+from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
+from aggregator.web.templating import current_language
 
 bp = Blueprint("reader", __name__)
+
+
+@bp.app_template_filter("day_time")
+def day_time(moment: datetime) -> str:
+    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday)."""
+    state = current_state()
+    return i18n.day_time(moment, state.clock(), state.config.settings.timezone, current_language())
+
+
+@bp.app_context_processor
+def time_zone() -> dict[str, str]:
+    """`zone_label`: the zone every time on the page is in (臺北時間 for Asia/Taipei)."""
+    return {
+        "zone_label": i18n.zone_label(current_state().config.settings.timezone, current_language())
+    }
+
 
 RIVER_PAGE_SIZE = 30
 EMBED_DEFAULT_LIMIT = 10
@@ -37,13 +58,18 @@ def river() -> str:
         page=page,
         query=river.query,
         category=category,
-        feed=river.query.category or "all",
+        # The narrowest feed that holds what is shown: a source's own, else the category's.
+        feed=f"source/{river.query.source}"
+        if river.query.source
+        else river.query.category or "all",
         categories=state.config.categories,
         sources=[
             (source.id, source_titles.get(source.id) or source.id)
             for source in state.config.sources
         ],
-        embed_snippet=embed_snippet(state.config.settings.base_url, category) if category else None,
+        embed_snippet=embed_snippet(site_url(state.config.settings), category)
+        if category
+        else None,
         search=search.text if search else None,
         # Links keep the search and a non-default order; None leaves a parameter out.
         order=None if river.order == "newest" else river.order,
@@ -68,7 +94,7 @@ class Highlighter:
 
 def embed_snippet(base_url: str, category: Category) -> str:
     """The <iframe> code another site pastes to show `category`."""
-    src = f"{base_url.rstrip('/')}/embed/{category.slug}"
+    src = f"{base_url}/embed/{category.slug}"
     return (
         f'<iframe src="{escape(src)}" title="{escape(category.title)}" width="100%" '
         'height="480" style="border:0" loading="lazy"></iframe>'
@@ -89,4 +115,33 @@ def embed(category: str) -> str:
         category=state.config.categories[category],
         entries=page.entries,
         theme=theme,
+    )
+
+
+@bp.get("/search/help")
+@store_cached
+def search_help() -> str:
+    state = current_state()
+    return render_template(
+        "search_help.html",
+        categories=state.config.categories,
+        sources=state.config.sources,
+    )
+
+
+@bp.get("/entries/<uid>")
+@store_cached
+def story(uid: str) -> str:
+    """The shown report in full, then every other report with what it adds or leaves out."""
+    state = current_state()
+    found = state.store.story(uid)
+    if found is None:
+        raise params.InvalidParameter(404, "error.unknown_entry", value=uid)
+    shown, *others = found.reports
+    return render_template(
+        "story.html",
+        entry=found.entry,
+        shown=shown,
+        others=[(other, compare_reports(shown.content, other.content)) for other in others],
+        categories=state.config.categories,
     )

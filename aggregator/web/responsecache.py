@@ -3,9 +3,10 @@
 Subscribers poll the same feed URLs over and over, and readers open the same few pages;
 between store changes every answer is the same bytes. Flask's routing, request object,
 hooks and rendering cost many times what sending those bytes does, so this WSGI layer keeps
-the 200 answer Flask gave for each path, query string, `Accept-Encoding` and
-`Accept-Language`, tagged with the store version read before Flask made it, and replays it
-(or a 304 for matching `If-None-Match` / `If-Modified-Since`) while that version holds.
+the 200 answer Flask gave for each scheme, host, path, query string, `Accept`,
+`Accept-Encoding` and `Accept-Language`, tagged with the store version read before Flask
+made it, and replays it (or a 304 for matching `If-None-Match` / `If-Modified-Since`)
+while that version holds.
 Flask stays the one place that decides what an answer holds and which headers it carries.
 
 Only views marked `@store_cached` are kept: their answer depends on nothing but the request
@@ -57,14 +58,14 @@ _NOT_IN_304 = frozenset({"content-length", "content-type", "content-encoding"})
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 Params = ParamSpec("Params")
-Key = tuple[str, str, str, str]
+Key = tuple[str, str, str, str, str, str, str, str]
 
 
 def store_cached(view: Callable[Params, object]) -> Callable[Params, Response]:
-    """Mark a view whose answer depends only on the request line, `Accept-Encoding`,
-    `Accept-Language` and the store, and give its 200s what a cached answer needs: a weak
-    ETag (one for both encodings, which are the same document), gzip when accepted, and a
-    304 for a request whose validators still match."""
+    """Mark a view whose answer depends only on the request line, the host, `Accept`,
+    `Accept-Encoding`, `Accept-Language` and the store, and give its 200s what a cached
+    answer needs: a weak ETag (one for both encodings, which are the same document), gzip
+    when accepted, and a 304 for a request whose validators still match."""
 
     @functools.wraps(view)
     def serve(*args: Params.args, **kwargs: Params.kwargs) -> Response:
@@ -169,10 +170,16 @@ class ResponseCache:
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ:
             return self.flask(environ, start_response)
         key = (
+            # Pages and feeds link to the address they were asked at (`links.site_url`).
+            environ.get("wsgi.url_scheme", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            # A feed opened in a browser is typed as XML, for its stylesheet (`web.feeds`).
+            environ.get("HTTP_ACCEPT", ""),
         )
         try:
             version = self._store_version()

@@ -1,5 +1,6 @@
 """The staff page `/sources`: every source's health at a glance, failing ones first, with
-its silence (if any) and a chart of its last 30 days."""
+its silence (if any) and a chart of its last 30 days; and a page per source
+(`/sources/<id>`) with the same, its news and its feed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Blueprint, render_template
 
 from aggregator.models import SourceHealth, SourceStatus
 from aggregator.web.activity import activity_views
+from aggregator.web.params import InvalidParameter
 from aggregator.web.sparkline import sparkline
 from aggregator.web.state import current_state
 
@@ -31,6 +33,22 @@ def sources() -> str:
         categories=state.config.categories,
         failing=sum(health.status == "failing" for health in healths),
         never=sum(health.status == "never" for health in healths),
+    )
+
+
+@bp.get("/sources/<source_id>")
+def source(source_id: str) -> str:
+    state = current_state()
+    health = next((h for h in state.store.source_health() if h.id == source_id), None)
+    if health is None:
+        raise InvalidParameter(404, "error.unknown_source", value=source_id)
+    zone = ZoneInfo(state.config.settings.timezone)
+    return render_template(
+        "source.html",
+        source=health,
+        activity=activity_views(state.store, state.clock(), zone),
+        sparkline=sparkline,
+        categories=state.config.categories,
     )
 
 
