@@ -156,6 +156,8 @@ class ParsedEntry:
     expires: datetime | None = None  # UTC
     severity: str | None = None  # CAP's words: Extreme, Severe, Moderate, Minor, Unknown
     areas: tuple[AlertArea, ...] = ()
+    # Categories beyond its source's: where the source's `areas:` sends an alert.
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,10 @@ class Report:
     content_hash: str  # of the normalised title and content: churn-insensitive
     author: str | None = None
     tags: tuple[str, ...] = ()
+    agency: str | None = None  # 發布單位
+    expires: datetime | None = None  # an alert's: hidden from readers from then on
+    severity: str | None = None  # an alert's
+    categories: tuple[str, ...] = ()  # beyond its source's (an alert's areas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +254,10 @@ class StoredEntry:
     updated: datetime
     categories: tuple[str, ...]
     reports: tuple[SourceReport, ...]  # the first is the one shown
+    # The shown report's: who issued it (發布單位), and an alert's severity and expiry.
+    agency: str | None = None
+    severity: str | None = None
+    expires: datetime | None = None
 
 
 SourceStatus = Literal["ok", "failing", "never"]
@@ -339,6 +349,8 @@ class EntryQuery:
     source: str | None = None
     limit: int = 50
     cursor: str | None = None
+    # Entries whose shown alert expired by then are left out; None: by the time of the read.
+    now: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

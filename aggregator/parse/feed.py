@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
-from aggregator.parse.cap import read_cap
+from aggregator.parse.cap import area_categories, read_cap
 from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
 from aggregator.parse.html_list import read_html_list
@@ -63,7 +63,8 @@ def parse_feed(
         raise ParseError("the server sent an empty response instead of a feed")
     raw = _read_kind(text, content_type=content_type, url=url, source_format=source_format,
                      fetched_at=fetched_at, timezone=timezone)
-    return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone)
+    return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone,
+                       area_mapping=source_format.areas)
 
 
 def _read_kind(
@@ -120,7 +121,14 @@ def _read_json(text: str, fields: OpenDataFields) -> RawFeed:
     return read_json_feed(document)
 
 
-def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) -> ParsedFeed:
+def _clean_feed(
+    raw: RawFeed,
+    *,
+    url: str,
+    fetched_at: datetime,
+    timezone: str,
+    area_mapping: tuple[tuple[str, str], ...],
+) -> ParsedFeed:
     cuts: Counter[str] = Counter()
     unusable_dates: list[str] = []
 
@@ -152,6 +160,7 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
             expires=raw_entry.expires.astimezone(UTC) if raw_entry.expires else None,
             severity=_plain(raw_entry.severity)[:MAX_TAG] or None,
             areas=raw_entry.areas,
+            categories=area_categories(raw_entry.areas, area_mapping),
         )
 
     entries = tuple(entry(raw_entry) for raw_entry in raw.entries)

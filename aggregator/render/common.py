@@ -127,3 +127,12 @@ def feed_updated(entries: Sequence[StoredEntry]) -> datetime:
 def source_name(report: SourceReport) -> str:
     """The name of the source that made `report`, as plain text."""
     return strip_control_chars(report.source_title).strip() or report.source_id
+
+
+def entry_author(entry: StoredEntry) -> str | None:
+    """Who the entry is by, as plain text: the government unit that issued it (發布單位)
+    when the source says, else the source that made its shown report."""
+    agency = strip_control_chars(entry.agency or "").strip()
+    if agency:
+        return agency
+    return source_name(entry.reports[0]) if entry.reports else None

@@ -13,9 +13,9 @@ from aggregator.render.common import (
     FeedMeta,
     as_utc,
     clean_html,
+    entry_author,
     entry_id,
     entry_title,
-    source_name,
     web_link,
 )
 from aggregator.text.markup import inline_text
@@ -63,8 +63,9 @@ def _item(meta: FeedMeta, entry: StoredEntry) -> dict[str, Any]:
     summary = inline_text(clean_html(entry.summary, link))
     if summary:
         item["summary"] = summary
-    if entry.reports:
-        item["authors"] = [{"name": source_name(entry.reports[0])}]
+    author = entry_author(entry)
+    if author:
+        item["authors"] = [{"name": author}]
     return item
 
 

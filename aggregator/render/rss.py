@@ -9,7 +9,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.util import xml_elem
 
 from aggregator.models import StoredEntry
-from aggregator.render.common import FeedMeta, source_name
+from aggregator.render.common import FeedMeta, entry_author, source_name
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -41,7 +41,12 @@ def render_rss(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
     generator.register_extension(_HUB, _HubLink, atom=False, rss=True)
     hub_link: _HubLink = getattr(generator, _HUB)
     hub_link.hub = meta.websub_hub
+    # RSS's own <author> must be an e-mail address: names go in dc:creator.
+    generator.load_extension("dc", atom=False, rss=True)
     for item, entry in pairs:
+        author = entry_author(entry)
+        if author:
+            item.dc.dc_creator(author)
         if entry.reports:
             shown = entry.reports[0]
             feed_url = meta.source_feed_url(shown.source_id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, literal, select, tuple_
+from sqlalchemy import Connection, Integer, Select, exists, literal, select, tuple_
 
 from aggregator.models import EntryPage, EntryQuery, SourceReport, StoredEntry
 from aggregator.search.query import SearchQuery
@@ -37,6 +37,13 @@ def entry_page(db: Database, query: EntryQuery) -> EntryPage:
         page = page.where(
             entry_id.in_(select(reports.c.entry_id).where(reports.c.source_id == query.source))
         )
+    # An alert that has expired stays stored but is no longer news: left out at read time.
+    now = query.now or datetime.now(UTC)
+    page = page.where(
+        ~exists()
+        .where(reports.c.id == entries.c.shown_report_id, reports.c.expires <= now)
+        .where(entries.c.id == entry_id)
+    )
     if query.cursor is not None:
         after_published, after_id = decode_cursor(query.cursor)
         page = page.where(
@@ -111,6 +118,9 @@ def load_entries(connection: Connection, entry_ids: Sequence[int]) -> list[Store
             reports.c.title,
             reports.c.link,
             reports.c.published,
+            reports.c.agency,
+            reports.c.severity,
+            reports.c.expires,
             sources.c.title.label("source_title"),
             sources.c.feed_title,
         )
@@ -128,6 +138,7 @@ def load_entries(connection: Connection, entry_ids: Sequence[int]) -> list[Store
 def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) -> StoredEntry:
     # The shown report first, whatever the ranking says today.
     attached.sort(key=lambda report: report.id != entry.shown_report_id)
+    shown = attached[0] if attached else None
     return StoredEntry(
         id=entry.uid,
         title=entry.title,
@@ -138,6 +149,9 @@ def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) 
         updated=entry.updated,
         categories=tuple(categories),
         reports=tuple(source_report(report) for report in attached),
+        agency=shown.agency if shown else None,
+        severity=shown.severity if shown else None,
+        expires=shown.expires if shown else None,
     )
 
 
