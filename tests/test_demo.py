@@ -13,11 +13,9 @@ from flask.testing import FlaskClient
 
 from aggregator.config.load import load_config
 from aggregator.demo import DemoFeeds
-from aggregator.fetch.fetcher import Fetcher
-from aggregator.schedule.poll import Poller
 from aggregator.store import Store
 from aggregator.web import create_app
-from tests.inline import InlineExecutor
+from tests.pollonce import poll_once
 
 OPENDATA_TITLE = "臺南市古蹟夜間開放 延長至晚間九點"
 LIST_TITLE = "太魯閣峽谷音樂節 本月底登場"
@@ -30,15 +28,7 @@ def client(store: Store) -> Iterator[FlaskClient]:
     now = datetime.now(UTC)
     with DemoFeeds() as demo:
         config = load_config(demo.config_path)
-        store.sync_sources(config.sources, now)
-        poller = Poller(
-            config, store, Fetcher(allow_private_addresses=True, timeout=5.0),
-            parse_executor=InlineExecutor(), clock=lambda: now,
-        )
-        try:
-            poller.poll(store.due_sources(now, include_not_due=True))
-        finally:
-            poller.close()
+        poll_once(config, store, now)
         yield create_app({}, config=config, store=store).test_client()
 
 
@@ -67,6 +57,8 @@ def test_the_feeds_hold_each_kind(client: FlaskClient) -> None:
         assert title in atom
         assert title in [item["title"] for item in items]
     assert EXPIRED_ALERT not in atom
+    followed = next(item for item in items if item["title"] == LIST_TITLE)
+    assert "音樂節於太魯閣台地舉行" in followed["content_html"]  # from the item's own page
 
 
 def test_the_current_alert_files_under_the_city_it_names(client: FlaskClient) -> None:

@@ -8,14 +8,12 @@ import html
 from datetime import UTC, datetime
 
 from aggregator.config.load import config_from_text
-from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, EntryQuery, SourceHealth
-from aggregator.schedule.poll import Poller
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.feedserver import FeedServer
 from tests.fixtures_http import read_data
-from tests.inline import InlineExecutor
+from tests.pollonce import poll_once
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LISTED = ["太魯閣峽谷音樂節 三月底登場", "縣長視察 193 縣道 拓寬工程",
@@ -51,15 +49,7 @@ sources:
 
 
 def poll(config: Config, store: Store) -> SourceHealth:
-    store.sync_sources(config.sources, NOW)
-    poller = Poller(
-        config, store, Fetcher(allow_private_addresses=True, timeout=5.0),
-        parse_executor=InlineExecutor(), clock=lambda: NOW,
-    )
-    try:
-        poller.poll(store.due_sources(NOW, include_not_due=True))
-    finally:
-        poller.close()
+    poll_once(config, store, NOW)
     return next(health for health in store.source_health() if health.id == "hualien")
 
 

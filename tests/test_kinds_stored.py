@@ -13,14 +13,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from aggregator.config.load import config_from_text
-from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, EntryQuery, StoredEntry
-from aggregator.schedule.poll import Poller
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.feedserver import FeedServer
 from tests.fixtures_http import read_data
-from tests.inline import InlineExecutor
+from tests.pollonce import poll_once
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 KAOHSIUNG_ALERT = "高雄市 今天停止上班、停止上課"
@@ -87,15 +85,7 @@ sources:
 
 
 def poll(config: Config, store: Store) -> None:
-    store.sync_sources(config.sources, NOW)
-    poller = Poller(
-        config, store, Fetcher(allow_private_addresses=True, timeout=5.0),
-        parse_executor=InlineExecutor(), clock=lambda: NOW,
-    )
-    try:
-        poller.poll(store.due_sources(NOW, include_not_due=True))
-    finally:
-        poller.close()
+    poll_once(config, store, NOW)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The demo's sources that have no RSS, one of each kind: a city's OpenData JSON array, a
-county's news list page (with each item's own page), and an Atom feed of CAP alerts, one
-of them already expired. Dated relative to the demo's start, like the sample feeds."""
+county's news list page (each item's own page followed for its full text), and an Atom
+feed of CAP alerts, one of them already expired. Dated relative to the demo's start, like
+the sample feeds."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ SOURCES = (
         "      item: table.list tbody tr\n"
         "      title: td.title a\n"
         "      link: td.title a\n"
-        "      date: td.date\n",
+        "      date: td.date\n"
+        "    follow: true\n"
+        "    content: div.article\n",
     ),
     KindSource(
         "alerts", "災害示警", "/alerts.atom", ("alerts",),

@@ -17,7 +17,7 @@ from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFor
 from aggregator.parse.cap import area_categories, read_cap
 from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
-from aggregator.parse.html_list import read_html_list
+from aggregator.parse.html_list import item_content, read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
@@ -25,7 +25,7 @@ from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_t
 from aggregator.parse.xml_feed import read_xml_feed, root_element
 from aggregator.text.markup import inline_text
 
-__all__ = ["ParseError", "parse_feed"]
+__all__ = ["ParseError", "parse_feed", "parse_item_page"]
 
 _JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
 _WEB_SCHEMES = frozenset({"http", "https"})
@@ -65,6 +65,19 @@ def parse_feed(
                      fetched_at=fetched_at, timezone=timezone)
     return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone,
                        area_mapping=source_format.areas)
+
+
+def parse_item_page(
+    body: bytes, *, content_type: str | None, url: str, selector: str
+) -> str | None:
+    """An html source's item page (`follow: true`) → its full text: the element `selector`
+    finds there, as sanitised HTML with its links (attachments) made absolute, cut to the
+    content's bound. None when the selector finds nothing, so the list's summary stays."""
+    found = item_content(decode_body(body, content_type), selector)
+    if found is None:
+        return None
+    return _html(RawText(found, is_html=True), base_url=url, limit=MAX_CONTENT,
+                 what="content", cuts=Counter()) or None
 
 
 def _read_kind(

@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from aggregator.models import ListSelectors
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 
-__all__ = ["read_html_list", "selector_problem"]
+__all__ = ["item_content", "read_html_list", "selector_problem"]
 
 _ELLIPSES = ("...", "…", "⋯")
 
@@ -115,3 +115,16 @@ def _href(node: LexborNode) -> str | None:
     anchor = node if node.attributes.get("href") else node.css_first("a[href]")
     href = anchor.attributes.get("href") if anchor is not None else None
     return href.strip() or None if href else None
+
+
+def item_content(text: str, selector: str) -> str | None:
+    """The inner HTML of the first element `selector` finds on an item's own page (links to
+    its attachments included), or None when it finds none: unsanitised, still relative."""
+    try:
+        node = LexborHTMLParser(text).css_first(selector)
+    except SelectolaxError:
+        return None
+    if node is None:
+        return None
+    inner = "".join(child.html or "" for child in node.iter(include_text=True))
+    return inner if inner.strip() else None
