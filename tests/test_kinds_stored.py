@@ -77,6 +77,7 @@ sources:
     url: {server.url("/alerts.atom")}
     title: 災害示警
     categories: [alerts]
+    interval: 60s
     areas:
       高雄市: kaohsiung
 """,
@@ -118,6 +119,14 @@ def test_the_issuing_agency_and_an_alerts_severity_are_stored(
     alert = shown[KAOHSIUNG_ALERT]
     assert alert.severity == "Severe"
     assert alert.expires == NOW + timedelta(hours=1)
+
+
+def test_an_alert_source_may_be_polled_every_minute(config: Config, store: Store) -> None:
+    health = next(health for health in store.source_health() if health.id == "alerts")
+
+    assert health.status == "ok"
+    assert health.next_poll is not None
+    assert timedelta(seconds=54) <= health.next_poll - NOW <= timedelta(seconds=66)
 
 
 def test_an_alert_files_under_the_category_its_area_maps_to(
