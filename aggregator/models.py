@@ -170,6 +170,14 @@ class AlertArea:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemPage:
+    """What an html source's item page adds to its list entry (`follow: true`)."""
+
+    content: str  # sanitised HTML: the element the source's `content` selector finds
+    attachments: tuple[str, ...] = ()  # absolute URLs of the documents (PDF) it links to
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedFeed:
     title: str | None
     link: str | None
@@ -202,6 +210,7 @@ class Report:
     expires: datetime | None = None  # an alert's: hidden from readers from then on
     severity: str | None = None  # an alert's
     categories: tuple[str, ...] = ()  # beyond its source's (an alert's areas)
+    attachments: tuple[str, ...] = ()  # URLs of documents its page links to (follow: true)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +267,7 @@ class StoredEntry:
     agency: str | None = None
     severity: str | None = None
     expires: datetime | None = None
+    attachments: tuple[str, ...] = ()  # URLs, enclosures in the feeds
 
 
 SourceStatus = Literal["ok", "failing", "never"]

@@ -1,16 +1,21 @@
 """`follow: true`: an html source's new items are each fetched once from their own page for
-the full text (attachments included), by the same fetcher and its rules, a bounded number a
-poll; an item whose page cannot be read keeps what the list page said."""
+the full text (its attachments are enclosures in the feeds), by the same fetcher and its
+rules, a bounded number a poll; an item whose page cannot be read keeps what the list page
+said."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+
+import feedparser
 
 from aggregator.config.load import config_from_text
 from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import Config, EntryQuery, SourceHealth, StoredEntry
 from aggregator.schedule.poll import MAX_FOLLOWS
 from aggregator.store import Store
+from aggregator.web import create_app
 from tests.feedserver import FeedServer
 from tests.pollonce import poll_once
 
@@ -84,6 +89,22 @@ def test_a_new_item_gets_its_pages_full_text_and_attachment_links(
     assert "第 1 則全文。" in entry.content
     assert f'href="{feed_server.url("/files/1.pdf")}"' in entry.content
     assert "選單" not in entry.content
+
+
+def test_attachments_are_enclosures_in_the_feeds(feed_server: FeedServer, store: Store) -> None:
+    config = follow_config(feed_server)
+    serve(feed_server, range(1, 2))
+    poll(config, store)
+    client = create_app({}, config=config, store=store).test_client()
+    pdf = feed_server.url("/files/1.pdf")
+
+    atom = feedparser.parse(client.get("/feeds/news.atom").data).entries[0]
+    rss = feedparser.parse(client.get("/feeds/news.rss").data).entries[0]
+    item = json.loads(client.get("/feeds/news.json").data)["items"][0]
+
+    assert [(e.href, e.type) for e in atom.enclosures] == [(pdf, "application/pdf")]
+    assert [(e.href, e.type) for e in rss.enclosures] == [(pdf, "application/pdf")]
+    assert item["attachments"] == [{"url": pdf, "mime_type": "application/pdf"}]
 
 
 def test_each_item_page_is_fetched_once_however_often_the_list_is_polled(

@@ -13,11 +13,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
+from aggregator.models import ItemPage, OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
 from aggregator.parse.cap import area_categories, read_cap
 from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
-from aggregator.parse.html_list import item_content, read_html_list
+from aggregator.parse.html_list import document_links, item_content, read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
@@ -69,15 +69,18 @@ def parse_feed(
 
 def parse_item_page(
     body: bytes, *, content_type: str | None, url: str, selector: str
-) -> str | None:
+) -> ItemPage | None:
     """An html source's item page (`follow: true`) → its full text: the element `selector`
-    finds there, as sanitised HTML with its links (attachments) made absolute, cut to the
-    content's bound. None when the selector finds nothing, so the list's summary stays."""
+    finds there, as sanitised HTML with its links made absolute, cut to the content's bound,
+    and the documents (PDF) it links to. None when the selector finds nothing there."""
     found = item_content(decode_body(body, content_type), selector)
     if found is None:
         return None
-    return _html(RawText(found, is_html=True), base_url=url, limit=MAX_CONTENT,
-                 what="content", cuts=Counter()) or None
+    content = _html(RawText(found, is_html=True), base_url=url, limit=MAX_CONTENT,
+                    what="content", cuts=Counter())
+    if not content:
+        return None
+    return ItemPage(content=content, attachments=document_links(content))
 
 
 def _read_kind(

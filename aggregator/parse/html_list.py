@@ -8,14 +8,17 @@ ParseError naming the selector, never a poll that quietly stores nothing or stor
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from aggregator.models import ListSelectors
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 
-__all__ = ["item_content", "read_html_list", "selector_problem"]
+__all__ = ["document_links", "item_content", "read_html_list", "selector_problem"]
 
 _ELLIPSES = ("...", "…", "⋯")
+_DOCUMENT_SUFFIXES = (".pdf",)
 
 
 def selector_problem(selector: str) -> str | None:
@@ -128,3 +131,14 @@ def item_content(text: str, selector: str) -> str | None:
         return None
     inner = "".join(child.html or "" for child in node.iter(include_text=True))
     return inner if inner.strip() else None
+
+
+def document_links(content: str) -> tuple[str, ...]:
+    """The absolute URLs of the documents (PDF) that sanitised `content` links to, once each,
+    in order: a press release's attachments."""
+    links = (node.attributes.get("href") or "" for node in LexborHTMLParser(content).css("a[href]"))
+    return tuple(dict.fromkeys(
+        link for link in links
+        if urlsplit(link).scheme in ("http", "https")
+        and urlsplit(link).path.lower().endswith(_DOCUMENT_SUFFIXES)
+    ))

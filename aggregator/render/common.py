@@ -7,6 +7,7 @@ links keep only web schemes.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -136,3 +137,11 @@ def entry_author(entry: StoredEntry) -> str | None:
     if agency:
         return agency
     return source_name(entry.reports[0]) if entry.reports else None
+
+
+def attachments(entry: StoredEntry) -> list[tuple[str, str]]:
+    """The entry's attachments that readers may follow: (URL, media type told by its name)."""
+    return [
+        (url, mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream")
+        for url in filter(None, map(web_link, entry.attachments))
+    ]

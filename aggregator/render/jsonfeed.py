@@ -12,6 +12,7 @@ from aggregator.parse.sanitize import strip_control_chars
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
+    attachments,
     clean_html,
     entry_author,
     entry_id,
@@ -66,6 +67,9 @@ def _item(meta: FeedMeta, entry: StoredEntry) -> dict[str, Any]:
     author = entry_author(entry)
     if author:
         item["authors"] = [{"name": author}]
+    enclosures = [{"url": url, "mime_type": kind} for url, kind in attachments(entry)]
+    if enclosures:
+        item["attachments"] = enclosures
     return item
 
 

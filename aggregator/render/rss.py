@@ -9,7 +9,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.util import xml_elem
 
 from aggregator.models import StoredEntry
-from aggregator.render.common import FeedMeta, entry_author, source_name
+from aggregator.render.common import FeedMeta, attachments, entry_author, source_name
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -47,6 +47,9 @@ def render_rss(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
         author = entry_author(entry)
         if author:
             item.dc.dc_creator(author)
+        # RSS allows one enclosure an item: the first attachment. Its size is unknown (0).
+        for url, kind in attachments(entry)[:1]:
+            item.enclosure(url=url, length="0", type=kind)
         if entry.reports:
             shown = entry.reports[0]
             feed_url = meta.source_feed_url(shown.source_id)

@@ -248,14 +248,16 @@ class Poller:
             log.info("follow failed", extra={"source": source.id, "url": report.link,
                                              "error": page.error})
             return report
-        content = self._parsers.submit(
+        item_page = self._parsers.submit(
             parse_item_page, page.body, content_type=page.content_type, url=page.url,
             selector=selector,
         ).result()
-        if content is None:
+        if item_page is None:
             return report
         # The content hash stays the list item's: the next poll compares the list again.
-        return replace(report, content=content, summary=report.summary or content)
+        return replace(report, content=item_page.content,
+                       summary=report.summary or item_page.content,
+                       attachments=item_page.attachments)
 
     def _fingerprints(self, plan: WritePlan) -> tuple[bytes, ...]:
         """The new reports' fingerprints without their source's boilerplate; computed in a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,7 @@ def load_entries(connection: Connection, entry_ids: Sequence[int]) -> list[Store
             reports.c.agency,
             reports.c.severity,
             reports.c.expires,
+            reports.c.attachments,
             sources.c.title.label("source_title"),
             sources.c.feed_title,
         )
@@ -152,6 +154,7 @@ def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) 
         agency=shown.agency if shown else None,
         severity=shown.severity if shown else None,
         expires=shown.expires if shown else None,
+        attachments=tuple(json.loads(shown.attachments)) if shown and shown.attachments else (),
     )
 
 

@@ -266,6 +266,7 @@ def _report_values(report: Report) -> dict[str, Any]:
         "agency": report.agency,
         "severity": report.severity,
         "expires": report.expires,
+        "attachments": json.dumps(report.attachments) if report.attachments else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""Reports keep who issued them (發布單位) and, for alerts, their severity and expiry.
+"""Reports keep who issued them (發布單位), for alerts their severity and expiry, and the
+documents a followed item page links to.
 
 Revision ID: 0010
 Revises: 0009
@@ -20,10 +21,12 @@ def upgrade() -> None:
     op.add_column("reports", sa.Column("agency", sa.Text))
     op.add_column("reports", sa.Column("severity", sa.String(100)))
     op.add_column("reports", sa.Column("expires", sa.DateTime(timezone=True)))
+    op.add_column("reports", sa.Column("attachments", sa.Text))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reports") as batch:
+        batch.drop_column("attachments")
         batch.drop_column("expires")
         batch.drop_column("severity")
         batch.drop_column("agency")
