@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from aggregator.config.load import config_from_text
 from aggregator.models import Config, EntryQuery, StoredEntry
+from aggregator.search.query import parse_query
 from aggregator.store import Store
 from aggregator.web import create_app
 from tests.feedserver import FeedServer
@@ -146,6 +147,15 @@ def test_an_expired_alert_leaves_the_river_but_stays_stored(
     assert by_title(store, EntryQuery(category="kaohsiung", now=later)) == {}
     expired = by_title(store, EntryQuery(category="kaohsiung"))[KAOHSIUNG_ALERT]
     assert store.entry(expired.id) is not None
+
+
+def test_an_expired_alert_leaves_search_results_too(config: Config, store: Store) -> None:
+    def found(now: datetime) -> set[str]:
+        page = store.search(parse_query("停止上班"), EntryQuery(now=now))
+        return {entry.title for entry in page.entries}
+
+    assert found(NOW) == {KAOHSIUNG_ALERT}
+    assert found(NOW + timedelta(hours=2)) == set()
 
 
 def test_an_alert_already_expired_when_fetched_is_not_stored(

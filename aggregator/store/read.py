@@ -75,7 +75,12 @@ def search_page(db: Database, query: SearchQuery, page: EntryQuery, order: Order
             order=order,
         )
         loaded = load_entries(connection, found.entry_ids)
-    return EntryPage(entries=tuple(loaded), next_cursor=found.next_cursor)
+    # Expired alerts are left out of the page found, not of the search itself: a lookup per
+    # candidate would slow every search, and few pages hold an alert. The page may come out
+    # short; its cursor still continues after everything it looked at.
+    now = page.now or datetime.now(UTC)
+    in_force = tuple(entry for entry in loaded if entry.expires is None or entry.expires > now)
+    return EntryPage(entries=in_force, next_cursor=found.next_cursor)
 
 
 def find_entry_id(connection: Connection, uid: str) -> int | None:
