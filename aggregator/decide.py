@@ -189,4 +189,8 @@ def _report(
         content_hash=content_hash(entry.title, entry.link, entry.content),
         author=entry.author,
         tags=entry.tags,
+        agency=entry.agency,
+        expires=entry.expires,
+        severity=entry.severity,
+        categories=entry.categories,
     )

@@ -160,6 +160,8 @@ class ParsedEntry:
     expires: datetime | None = None  # UTC
     severity: str | None = None  # CAP's words: Extreme, Severe, Moderate, Minor, Unknown
     areas: tuple[AlertArea, ...] = ()
+    # Categories beyond its source's: where the source's `areas:` sends an alert.
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,14 @@ class AlertArea:
 
     name: str
     geocodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    """What an html source's item page adds to its list entry (`follow: true`)."""
+
+    content: str  # sanitised HTML: the element the source's `content` selector finds
+    attachments: tuple[str, ...] = ()  # absolute URLs of the documents (PDF) it links to
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +210,11 @@ class Report:
     content_hash: str  # of the normalised title and content: churn-insensitive
     author: str | None = None
     tags: tuple[str, ...] = ()
+    agency: str | None = None  # 發布單位
+    expires: datetime | None = None  # an alert's: hidden from readers from then on
+    severity: str | None = None  # an alert's
+    categories: tuple[str, ...] = ()  # beyond its source's (an alert's areas)
+    attachments: tuple[str, ...] = ()  # URLs of documents its page links to (follow: true)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +267,11 @@ class StoredEntry:
     updated: datetime
     categories: tuple[str, ...]
     reports: tuple[SourceReport, ...]  # the first is the one shown
+    # The shown report's: who issued it (發布單位), and an alert's severity and expiry.
+    agency: str | None = None
+    severity: str | None = None
+    expires: datetime | None = None
+    attachments: tuple[str, ...] = ()  # URLs, enclosures in the feeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +379,8 @@ class EntryQuery:
     source: str | None = None
     limit: int = 50
     cursor: str | None = None
+    # Entries whose shown alert expired by then are left out; None: by the time of the read.
+    now: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

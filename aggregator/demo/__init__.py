@@ -1,7 +1,8 @@
 """`aggregator demo`: bundled sample feeds served from 127.0.0.1, and a config polling them.
 
 The feeds are generated at start from `stories.yaml`, dated relative to now, so a
-newcomer with no network sees a current, filled reader within seconds.
+newcomer with no network sees a current, filled reader within seconds. One source of each
+kind that has no RSS (`kinds`) is served beside them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from typing import Any
 import yaml
 from feedgen.feed import FeedGenerator
 
-CATEGORIES = {"kaohsiung": "高雄市政新聞", "taipei": "臺北市政新聞"}
+from aggregator.demo import kinds
+
+CATEGORIES = {"kaohsiung": "高雄市政新聞", "taipei": "臺北市政新聞", **kinds.CATEGORIES}
 
 
-def build_feeds(now: datetime) -> dict[str, tuple[str, bytes]]:
-    """Sample feeds by source id: (content type, document)."""
+def build_documents(now: datetime) -> dict[str, kinds.Document]:
+    """Every document the demo serves, by path: (content type, body)."""
+    return build_feeds(now) | kinds.kind_documents(now)
+
+
+def build_feeds(now: datetime) -> dict[str, kinds.Document]:
+    """Sample feeds by path: (content type, document)."""
     data: dict[str, Any] = yaml.safe_load(files(__name__).joinpath("stories.yaml").read_text(
         encoding="utf-8"))
     feeds: dict[str, tuple[str, bytes]] = {}
@@ -49,9 +57,10 @@ def build_feeds(now: datetime) -> dict[str, tuple[str, bytes]]:
             item.published(stamp)
             item.updated(stamp)
         if source["format"] == "atom":
-            feeds[source_id] = ("application/atom+xml; charset=utf-8", generator.atom_str())
+            feeds[f"/{source_id}.xml"] = (
+                "application/atom+xml; charset=utf-8", generator.atom_str())
         else:
-            feeds[source_id] = ("application/rss+xml; charset=utf-8", generator.rss_str())
+            feeds[f"/{source_id}.xml"] = ("application/rss+xml; charset=utf-8", generator.rss_str())
     return feeds
 
 
@@ -75,6 +84,14 @@ def demo_config(base_url: str) -> str:
             f"    categories: [{', '.join(source['categories'])}]",
             f"    priority: {source.get('priority', 0)}",
         ]
+    for kind_source in kinds.SOURCES:
+        lines += [
+            f"  - id: {kind_source.id}",
+            f"    url: {base_url}{kind_source.path}",
+            f"    title: {kind_source.title}",
+            f"    categories: [{', '.join(kind_source.categories)}]",
+            kind_source.options.rstrip("\n"),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -83,11 +100,11 @@ class DemoFeeds:
 
     def __init__(self) -> None:
         self.directory = tempfile.mkdtemp(prefix="aggregator-demo-")
-        feeds = build_feeds(datetime.now(UTC))
+        documents = build_documents(datetime.now(UTC))
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                found = feeds.get(self.path.strip("/").removesuffix(".xml"))
+                found = documents.get(self.path)
                 if found is None:
                     self.send_error(404)
                     return

@@ -12,11 +12,11 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 
-from aggregator.models import OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
-from aggregator.parse.cap import read_cap
+from aggregator.models import ItemPage, OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
+from aggregator.parse.cap import area_categories, read_cap
 from aggregator.parse.charset import decode_body, media_type
 from aggregator.parse.dates import parse_date
-from aggregator.parse.html_list import read_html_list
+from aggregator.parse.html_list import document_links, item_content, read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
@@ -24,7 +24,7 @@ from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_t
 from aggregator.parse.xml_feed import read_xml_feed, root_element
 from aggregator.text.markup import inline_text
 
-__all__ = ["ParseError", "parse_feed"]
+__all__ = ["ParseError", "parse_feed", "parse_item_page"]
 
 _JSON_MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf:rdf"})
@@ -61,7 +61,24 @@ def parse_feed(
         raise ParseError("the server sent an empty response instead of a feed")
     raw = _read_kind(text, content_type=content_type, url=url, source_format=source_format,
                      fetched_at=fetched_at, timezone=timezone)
-    return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone)
+    return _clean_feed(raw, url=url, fetched_at=fetched_at, timezone=timezone,
+                       area_mapping=source_format.areas)
+
+
+def parse_item_page(
+    body: bytes, *, content_type: str | None, url: str, selector: str
+) -> ItemPage | None:
+    """An html source's item page (`follow: true`) → its full text: the element `selector`
+    finds there, as sanitised HTML with its links made absolute, cut to the content's bound,
+    and the documents (PDF) it links to. None when the selector finds nothing there."""
+    found = item_content(decode_body(body, content_type), selector)
+    if found is None:
+        return None
+    content = _html(RawText(found, is_html=True), base_url=url, limit=MAX_CONTENT,
+                    what="content", cuts=Counter())
+    if not content:
+        return None
+    return ItemPage(content=content, attachments=document_links(content))
 
 
 def _read_kind(
@@ -118,7 +135,14 @@ def _read_json(text: str, fields: OpenDataFields) -> RawFeed:
     return read_json_feed(document)
 
 
-def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) -> ParsedFeed:
+def _clean_feed(
+    raw: RawFeed,
+    *,
+    url: str,
+    fetched_at: datetime,
+    timezone: str,
+    area_mapping: tuple[tuple[str, str], ...],
+) -> ParsedFeed:
     cuts: Counter[str] = Counter()
     unusable_dates: list[str] = []
 
@@ -150,6 +174,7 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
             expires=raw_entry.expires.astimezone(UTC) if raw_entry.expires else None,
             severity=_plain(raw_entry.severity)[:MAX_TAG] or None,
             areas=raw_entry.areas,
+            categories=area_categories(raw_entry.areas, area_mapping),
         )
 
     entries = tuple(entry(raw_entry) for raw_entry in raw.entries)

@@ -8,14 +8,17 @@ ParseError naming the selector, never a poll that quietly stores nothing or stor
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from aggregator.models import ListSelectors
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
 
-__all__ = ["read_html_list", "selector_problem"]
+__all__ = ["document_links", "item_content", "read_html_list", "selector_problem"]
 
 _ELLIPSES = ("...", "…", "⋯")
+_DOCUMENT_SUFFIXES = (".pdf",)
 
 
 def selector_problem(selector: str) -> str | None:
@@ -115,3 +118,27 @@ def _href(node: LexborNode) -> str | None:
     anchor = node if node.attributes.get("href") else node.css_first("a[href]")
     href = anchor.attributes.get("href") if anchor is not None else None
     return href.strip() or None if href else None
+
+
+def item_content(text: str, selector: str) -> str | None:
+    """The inner HTML of the first element `selector` finds on an item's own page (links to
+    its attachments included), or None when it finds none: unsanitised, still relative."""
+    try:
+        node = LexborHTMLParser(text).css_first(selector)
+    except SelectolaxError:
+        return None
+    if node is None:
+        return None
+    inner = "".join(child.html or "" for child in node.iter(include_text=True))
+    return inner if inner.strip() else None
+
+
+def document_links(content: str) -> tuple[str, ...]:
+    """The absolute URLs of the documents (PDF) that sanitised `content` links to, once each,
+    in order: a press release's attachments."""
+    links = (node.attributes.get("href") or "" for node in LexborHTMLParser(content).css("a[href]"))
+    return tuple(dict.fromkeys(
+        link for link in links
+        if urlsplit(link).scheme in ("http", "https")
+        and urlsplit(link).path.lower().endswith(_DOCUMENT_SUFFIXES)
+    ))

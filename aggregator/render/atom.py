@@ -12,7 +12,7 @@ from feedgen.util import xml_elem
 
 from aggregator.models import StoredEntry
 from aggregator.parse.sanitize import web_link
-from aggregator.render.common import FeedMeta, source_name, with_stylesheet
+from aggregator.render.common import FeedMeta, attachments, source_name, with_stylesheet
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -36,16 +36,17 @@ class _Provenance:
     source_title: str
     source_feed_url: str | None
     via: tuple[_Link, ...]
+    enclosures: tuple[tuple[str, str], ...]  # the entry's attachments: URL, media type
 
 
 class _ProvenanceElements(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
-    """Writes `atom:source` (the shown report's feed: id, title, self link) and one
-    `link rel="via"` per other report.
+    """Writes `atom:source` (the shown report's feed: id, title, self link), one
+    `link rel="via"` per other report and one `link rel="enclosure"` per attachment.
 
     Written here, through feedgen's extension hook, because feedgen cannot: its `source()`
     gives no id and a link without `rel`, and feedgen 1.0 drops the `rel` of every entry
     link it writes (the loop variable is rebound to the new element before `rel` is read),
-    which would turn each `via` into an `alternate`.
+    which would turn each `via` (or `enclosure`) into an `alternate`.
     """
 
     def __init__(self) -> None:
@@ -56,6 +57,8 @@ class _ProvenanceElements(BaseEntryExtension):  # type: ignore[misc]  # feedgen 
             return entry
         for link in self.provenance.via:
             xml_elem("link", entry, rel="via", href=link.href, title=link.title)
+        for url, kind in self.provenance.enclosures:
+            xml_elem("link", entry, rel="enclosure", href=url, type=kind)
         # Unqualified names, like feedgen's own: they take the feed's default Atom namespace.
         source = xml_elem("source", entry)
         feed_url = self.provenance.source_feed_url
@@ -88,5 +91,6 @@ def _add_provenance(item: FeedEntry, meta: FeedMeta, entry: StoredEntry) -> None
     item.register_extension(_PROVENANCE, _ProvenanceElements, atom=True, rss=False)
     extension: _ProvenanceElements = getattr(item, _PROVENANCE)
     extension.provenance = _Provenance(
-        source_name(shown), meta.source_feed_url(shown.source_id), tuple(via)
+        source_name(shown), meta.source_feed_url(shown.source_id), tuple(via),
+        tuple(attachments(entry)),
     )

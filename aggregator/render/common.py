@@ -7,10 +7,11 @@ links keep only web schemes.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import quoteattr
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
@@ -146,3 +147,20 @@ def feed_updated(entries: Sequence[StoredEntry]) -> datetime:
 def source_name(report: SourceReport) -> str:
     """The name of the source that made `report`, as plain text."""
     return strip_control_chars(report.source_title).strip() or report.source_id
+
+
+def entry_author(entry: StoredEntry) -> str | None:
+    """Who the entry is by, as plain text: the government unit that issued it (發布單位)
+    when the source says, else the source that made its shown report."""
+    agency = strip_control_chars(entry.agency or "").strip()
+    if agency:
+        return agency
+    return source_name(entry.reports[0]) if entry.reports else None
+
+
+def attachments(entry: StoredEntry) -> list[tuple[str, str]]:
+    """The entry's attachments that readers may follow: (URL, media type told by its name)."""
+    return [
+        (url, mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream")
+        for url in filter(None, map(web_link, entry.attachments))
+    ]

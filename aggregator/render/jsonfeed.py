@@ -12,10 +12,11 @@ from aggregator.parse.sanitize import strip_control_chars, web_link
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
+    attachments,
     clean_html,
+    entry_author,
     entry_id,
     entry_title,
-    source_name,
 )
 from aggregator.text.markup import inline_text
 
@@ -62,8 +63,12 @@ def _item(meta: FeedMeta, entry: StoredEntry) -> dict[str, Any]:
     summary = inline_text(clean_html(entry.summary, link))
     if summary:
         item["summary"] = summary
-    if entry.reports:
-        item["authors"] = [{"name": source_name(entry.reports[0])}]
+    author = entry_author(entry)
+    if author:
+        item["authors"] = [{"name": author}]
+    enclosures = [{"url": url, "mime_type": kind} for url, kind in attachments(entry)]
+    if enclosures:
+        item["attachments"] = enclosures
     return item
 
 

@@ -12,7 +12,13 @@ from markupsafe import escape
 
 from aggregator.models import SourceReport, StoredEntry
 from aggregator.parse.sanitize import web_link
-from aggregator.render.common import FeedMeta, source_name, with_stylesheet
+from aggregator.render.common import (
+    FeedMeta,
+    attachments,
+    entry_author,
+    source_name,
+    with_stylesheet,
+)
 from aggregator.render.xmlfeed import feed_generator
 
 # An lxml element: lxml ships no type stubs, and feedgen hands extensions its elements.
@@ -59,7 +65,15 @@ def render_rss(meta: FeedMeta, entries: Sequence[StoredEntry]) -> bytes:
     generator.register_extension(_HUB, _HubLink, atom=False, rss=True)
     hub_link: _HubLink = getattr(generator, _HUB)
     hub_link.hub = meta.websub_hub
+    # RSS's own <author> must be an e-mail address: names go in dc:creator.
+    generator.load_extension("dc", atom=False, rss=True)
     for item, entry in pairs:
+        author = entry_author(entry)
+        if author:
+            item.dc.dc_creator(author)
+        # RSS allows one enclosure an item: the first attachment. Its size is unknown (0).
+        for url, kind in attachments(entry)[:1]:
+            item.enclosure(url=url, length="0", type=kind)
         if entry.reports:
             shown = entry.reports[0]
             feed_url = meta.source_feed_url(shown.source_id)

@@ -13,10 +13,10 @@ from aggregator.render.common import (
     FeedMeta,
     as_utc,
     clean_html,
+    entry_author,
     entry_id,
     entry_title,
     feed_updated,
-    source_name,
 )
 
 
@@ -62,6 +62,7 @@ def _feed_entry(generator: FeedGenerator, meta: FeedMeta, entry: StoredEntry) ->
     for slug in entry.categories:
         label = meta.category_titles.get(slug, slug)
         item.category(term=strip_control_chars(slug), label=strip_control_chars(label))
-    if entry.reports:
-        item.author(name=source_name(entry.reports[0]))
+    author = entry_author(entry)
+    if author:
+        item.author(name=author)
     return item

@@ -42,10 +42,11 @@ from aggregator.models import (
     Source,
     SourceFormat,
     SourceState,
+    Validators,
     WriteCounts,
     WritePlan,
 )
-from aggregator.parse.feed import ParseError, parse_feed
+from aggregator.parse.feed import ParseError, parse_feed, parse_item_page
 from aggregator.schedule.due import next_poll
 from aggregator.schedule.parsers import ParseProcesses
 from aggregator.store import Store
@@ -56,6 +57,9 @@ FETCH_THREADS = 16
 # Sources fetched or waiting to be written at once: enough to keep every fetch thread busy;
 # each finished poll holds its parsed feed and fingerprints (megabytes) until written.
 IN_FLIGHT = FETCH_THREADS
+# Item pages a poll of a `follow: true` source fetches; the source's other new items wait
+# for its next polls, so one poll's time and requests to one site stay bounded.
+MAX_FOLLOWS = 20
 
 
 class Parse(Protocol):
@@ -203,12 +207,57 @@ class Poller:
         with _stage("comparing its entries with the stored ones"):
             known = self._store.known_reports(source.id)
             plan = self._stages.decide(source.id, feed, known, result.fetched_at)
+        with _stage("fetching its new items' own pages"):
+            plan = self._followed(source, plan)
         with _stage("fingerprinting its new entries"):
             plan = replace(plan, fingerprints=self._fingerprints(plan))
         return replace(
             self._healthy(source, result, "ok", body_hash),
             feed_title=feed.title, feed_link=feed.link, plan=plan,
         )
+
+    def _followed(self, source: Source, plan: WritePlan) -> WritePlan:
+        """An html source with `follow: true`: each new item's full text from its own page.
+        Only new identities get here, so each page is fetched once; at most MAX_FOLLOWS a
+        poll, the other new items wait for the next polls."""
+        selector = source.format.content
+        if not (source.format.follow and selector and plan.new):
+            return plan
+        taken, waiting = plan.new[:MAX_FOLLOWS], plan.new[MAX_FOLLOWS:]
+        notes = plan.notes
+        if waiting:
+            notes += (
+                f"{len(plan.new):,} new items to follow; a poll follows {MAX_FOLLOWS}, so "
+                f"{len(waiting):,} wait for the next polls",
+            )
+        return replace(
+            plan,
+            new=tuple(self._follow(source, report, selector) for report in taken),
+            deferred=plan.deferred + len(waiting),
+            notes=notes,
+        )
+
+    def _follow(self, source: Source, report: Report, selector: str) -> Report:
+        """The report with its page's full text; as the list page gave it when the page
+        cannot be fetched or has no such element. The same fetcher, so the same rules
+        (addresses, deadline, size, per-host limit) as the source's own URL."""
+        if report.link is None:
+            return report
+        page = self._fetcher.fetch(source.id, report.link, Validators())
+        if page.status != "ok" or not page.body:
+            log.info("follow failed", extra={"source": source.id, "url": report.link,
+                                             "error": page.error})
+            return report
+        item_page = self._parsers.submit(
+            parse_item_page, page.body, content_type=page.content_type, url=page.url,
+            selector=selector,
+        ).result()
+        if item_page is None:
+            return report
+        # The content hash stays the list item's: the next poll compares the list again.
+        return replace(report, content=item_page.content,
+                       summary=report.summary or item_page.content,
+                       attachments=item_page.attachments)
 
     def _fingerprints(self, plan: WritePlan) -> tuple[bytes, ...]:
         """The new reports' fingerprints without their source's boilerplate; computed in a

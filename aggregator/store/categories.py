@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
+from aggregator.models import Report
 from aggregator.store.rows import chunks
 from aggregator.store.schema import entries, entry_categories, reports, sources
 
@@ -15,14 +16,15 @@ from aggregator.store.schema import entries, entry_categories, reports, sources
 def categorise(
     connection: Connection,
     entry_ids: Sequence[int],
-    published: Sequence[datetime],
+    created_from: Sequence[Report],
     categories: Sequence[str],
 ) -> None:
-    """File new entries under their source's categories."""
+    """File new entries under their source's categories, and those their report adds (an
+    alert's areas)."""
     rows = [
-        {"category": category, "published": when, "entry_id": entry_id}
-        for entry_id, when in zip(entry_ids, published, strict=True)
-        for category in categories
+        {"category": category, "published": report.published, "entry_id": entry_id}
+        for entry_id, report in zip(entry_ids, created_from, strict=True)
+        for category in dict.fromkeys((*categories, *report.categories))
     ]
     if rows:
         connection.execute(insert(entry_categories), rows)

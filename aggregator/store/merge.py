@@ -253,8 +253,9 @@ def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> Non
     that introduced them backfills with this)."""
     after = 0
     while True:
+        # Only the columns 0005 knew: the migration runs this before later ones add theirs.
         rows = connection.execute(
-            select(reports)
+            select(reports.c.id, reports.c.title, reports.c.content, reports.c.summary)
             .where(reports.c.fingerprint.is_(None), reports.c.id > after)
             .order_by(reports.c.id)
             .limit(batch)

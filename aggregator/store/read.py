@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, literal, select, tuple_
+from sqlalchemy import Connection, Integer, Select, exists, literal, select, tuple_
 
 from aggregator.models import (
     EntryPage,
@@ -44,6 +45,13 @@ def entry_page(db: Database, query: EntryQuery) -> EntryPage:
         page = page.where(
             entry_id.in_(select(reports.c.entry_id).where(reports.c.source_id == query.source))
         )
+    # An alert that has expired stays stored but is no longer news: left out at read time.
+    now = query.now or datetime.now(UTC)
+    page = page.where(
+        ~exists()
+        .where(reports.c.id == entries.c.shown_report_id, reports.c.expires <= now)
+        .where(entries.c.id == entry_id)
+    )
     if query.cursor is not None:
         after_published, after_id = decode_cursor(query.cursor)
         page = page.where(
@@ -74,7 +82,12 @@ def search_page(db: Database, query: SearchQuery, page: EntryQuery, order: Order
             order=order,
         )
         loaded = load_entries(connection, found.entry_ids)
-    return EntryPage(entries=tuple(loaded), next_cursor=found.next_cursor)
+    # Expired alerts are left out of the page found, not of the search itself: a lookup per
+    # candidate would slow every search, and few pages hold an alert. The page may come out
+    # short; its cursor still continues after everything it looked at.
+    now = page.now or datetime.now(UTC)
+    in_force = tuple(entry for entry in loaded if entry.expires is None or entry.expires > now)
+    return EntryPage(entries=in_force, next_cursor=found.next_cursor)
 
 
 def find_entry_id(connection: Connection, uid: str) -> int | None:
@@ -121,6 +134,10 @@ def _report_columns(*extra: Any) -> Select[Any]:
         reports.c.title,
         reports.c.link,
         reports.c.published,
+        reports.c.agency,
+        reports.c.severity,
+        reports.c.expires,
+        reports.c.attachments,
         sources.c.title.label("source_title"),
         sources.c.feed_title,
         *extra,
@@ -164,6 +181,7 @@ def load_entries(connection: Connection, entry_ids: Sequence[int]) -> list[Store
 def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) -> StoredEntry:
     # The shown report first, whatever the ranking says today.
     attached.sort(key=lambda report: report.id != entry.shown_report_id)
+    shown = attached[0] if attached else None
     return StoredEntry(
         id=entry.uid,
         title=entry.title,
@@ -174,6 +192,10 @@ def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) 
         updated=entry.updated,
         categories=tuple(categories),
         reports=tuple(source_report(report) for report in attached),
+        agency=shown.agency if shown else None,
+        severity=shown.severity if shown else None,
+        expires=shown.expires if shown else None,
+        attachments=tuple(json.loads(shown.attachments)) if shown and shown.attachments else (),
     )
 
 

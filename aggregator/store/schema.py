@@ -133,6 +133,10 @@ reports = Table(
     Column("updated", UTCDateTime, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("author", Text),
+    Column("agency", Text),  # the government unit that issued it (發布單位)
+    Column("severity", String(100)),  # an alert's, in CAP's words
+    Column("expires", UTCDateTime),  # an alert's: from then on it is hidden, not deleted
+    Column("attachments", Text),  # JSON list of URLs (follow: true), None when there are none
     Column("merge_rule", String(40), nullable=False),  # why it joined its entry
     Column("merge_score", Float),
     # the near-duplicate fingerprint (aggregator.dedupe.Fingerprint.to_bytes); None before 0005

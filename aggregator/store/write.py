@@ -97,9 +97,12 @@ def _write_plan(
     if fingerprinted:
         index_reports(connection, plan.source_id, fingerprinted)
     _show_first_reports(connection, created_ids)
-    categorise(connection, created_ids, [r.published for r in creating], categories)
+    categorise(connection, created_ids, creating, categories)
     merged_entry_ids = {m.entry_id for m in matches if m}
     add_entry_categories(connection, merged_entry_ids, categories)
+    for report, match in zip(plan.new, matches, strict=True):
+        if match and report.categories:  # an alert's areas file the entry it joined too
+            add_entry_categories(connection, {match.entry_id}, report.categories)
     if plan.new:
         connection.execute(
             update(sources)
@@ -260,6 +263,10 @@ def _report_values(report: Report) -> dict[str, Any]:
         "published": report.published,
         "updated": report.updated,
         "author": report.author,
+        "agency": report.agency,
+        "severity": report.severity,
+        "expires": report.expires,
+        "attachments": json.dumps(report.attachments) if report.attachments else None,
     }
 
 
