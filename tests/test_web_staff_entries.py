@@ -162,10 +162,44 @@ def test_without_the_secret_the_actions_are_switched_off(
     assert 'method="post"' not in page and "Sign in" not in page
 
 
-def test_sign_in_only_redirects_within_the_site(client: FlaskClient) -> None:
+HOSTILE_NEXT = [
+    "//evil.example/",
+    "/\tevil.example/",
+    "/%09/evil.example/",
+    "/%2F/evil.example/",
+    "/%252F/evil.example/",
+    "/\\evil.example/",
+    "/%5Cevil.example/",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\r\nSet-Cookie: x=1",
+    "/%0d%0aSet-Cookie: x=1",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_sign_in_only_redirects_within_the_site(client: FlaskClient, target: str) -> None:
     token = token_on(client, "/staff/sign-in")
-    form = {"csrf_token": token, "name": "王小明", "secret": SECRET, "next": "//evil.example/"}
+    form = {"csrf_token": token, "name": "王小明", "secret": SECRET, "next": target}
 
     response = client.post("/staff/sign-in", data=form)
 
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sources"
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_the_sign_in_page_keeps_no_hostile_target(client: FlaskClient, target: str) -> None:
+    response = client.get("/staff/sign-in", query_string={"next": target})
+
+    assert response.status_code == 200
+    assert 'name="next" value=""' in response.get_data(as_text=True)
+
+
+def test_sign_in_returns_to_the_page_it_was_asked_from(client: FlaskClient) -> None:
+    token = token_on(client, "/staff/sign-in")
+    target = "/staff/entries/abc?lang=en"
+    form = {"csrf_token": token, "name": "王小明", "secret": SECRET, "next": target}
+
+    assert client.post("/staff/sign-in", data=form).headers["Location"] == target

@@ -17,8 +17,10 @@ import functools
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -106,7 +108,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         return render_template("staff/sign_in.html", next=following, error=error), 403
     session.clear()  # a fresh session, and a fresh CSRF token, for the signed-in staff member
     session["staff"] = name
-    return redirect(following or url_for("reader.river"))
+    return redirect(following or url_for("staff.sources"))
 
 
 @bp.post("/staff/sign-out")
@@ -117,7 +119,28 @@ def sign_out() -> Response:
 
 
 def _local_path(target: str) -> str:
-    """`target` when it is a path on this site, else "" (no open redirect)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return ""
+    """`target` when it is a relative path on this site, else "" (no open redirect).
+
+    Checked as given and after every layer of percent-decoding: browsers and Werkzeug drop
+    tabs and newlines and read a backslash as a slash, so `/%09/evil.example/` would
+    otherwise leave as `//evil.example/`."""
+    seen = target
+    while True:
+        if not _is_plain_local_path(seen):
+            return ""
+        decoded = unquote(seen)
+        if decoded == seen:
+            return target
+        seen = decoded
+
+
+def _is_plain_local_path(path: str) -> bool:
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return False
+    if any(char.isspace() or unicodedata.category(char) in _UNSAFE_CATEGORIES for char in path):
+        return False
+    parts = urlsplit(path)
+    return not parts.scheme and not parts.netloc
+
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
