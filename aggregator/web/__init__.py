@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -20,6 +20,7 @@ from aggregator.web import (
     feeds,
     metrics,
     ops,
+    params,
     reader,
     responsecache,
     security,
@@ -28,6 +29,9 @@ from aggregator.web import (
     templating,
 )
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 def create_app(
@@ -47,7 +51,7 @@ def create_app(
     environ = os.environ if settings is None else _texts(settings)
     environment = read_environment(environ)
     # Templates and static files are package data, wherever the package is installed.
-    app = Flask(
+    app = _App(
         __name__,
         template_folder=str(files("aggregator.templates")),
         static_folder=str(files("aggregator.web") / "static"),
@@ -70,6 +74,12 @@ def create_app(
         app.register_blueprint(blueprint)
     responsecache.install(app)
     return app
+
+
+class _App(Flask):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Before anything in wsgi_app (the response cache first) sees the request.
+        return self.wsgi_app(params.known_environ(self, environ), start_response)
 
 
 def _texts(settings: Mapping[str, Any]) -> dict[str, str]:
