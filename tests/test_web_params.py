@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.test_web_cache import FlaskCalls
 from tests.webapp import link_labelled
 
 HOSTILE_QUERIES = [
@@ -51,15 +52,6 @@ def test_the_language_switch_keeps_the_pages_filters_and_nothing_else(
     assert switch.startswith("/?")
     assert "category=taipei" in switch and "lang=en" in switch
     assert "junk" not in switch and "_external" not in switch
-
-
-class FlaskCalls:
-    def __init__(self, app: Flask) -> None:
-        self.count = 0
-        app.before_request(self._seen)
-
-    def _seen(self) -> None:
-        self.count += 1
 
 
 def test_made_up_parameters_make_no_new_cache_entries(app: Flask) -> None:
