@@ -20,7 +20,12 @@ from aggregator.parse.html_list import read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import (
+    sanitize_html,
+    strip_bidi_controls,
+    strip_control_chars,
+    text_to_html,
+)
 from aggregator.parse.xml_feed import read_xml_feed, root_element
 from aggregator.text.markup import inline_text
 
@@ -121,7 +126,9 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
             guid=_plain(raw_entry.guid) or None,
             link=link,
             title=_title(raw_entry.title),
-            summary=summary or content,
+            # Content keeps its bidi controls (pages show it in an isolated block); a
+            # summary is shown inline, in lists.
+            summary=strip_bidi_controls(summary or content),
             content=content or summary,
             published=published,
             updated=date(raw_entry.updated) or published,
@@ -143,7 +150,7 @@ def _clean_feed(raw: RawFeed, *, url: str, fetched_at: datetime, timezone: str) 
 def _title(text: RawText | None) -> str:
     if text is None:
         return ""
-    value = strip_control_chars(text.value)
+    value = strip_bidi_controls(strip_control_chars(text.value))
     return inline_text(sanitize_html(value)) if text.is_html else " ".join(value.split())
 
 
@@ -155,7 +162,7 @@ def _html(text: RawText | None, *, base_url: str) -> str:
 
 
 def _plain(text: str | None) -> str:
-    return " ".join(strip_control_chars(text).split()) if text else ""
+    return " ".join(strip_bidi_controls(strip_control_chars(text)).split()) if text else ""
 
 
 def _web_link(link: str | None, base_url: str) -> str | None:
