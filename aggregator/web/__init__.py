@@ -41,8 +41,9 @@ def create_app(
     store: Store | None = None,
 ) -> Flask:
     """Build the web app from the environment every entry point reads (DATABASE_URL,
-    AGGREGATOR_CONFIG, AGGREGATOR_ALLOW_PRIVATE, AGGREGATOR_STAFF_SECRET), or from
-    `settings` in its place (tests, which may also freeze the pages' CLOCK).
+    AGGREGATOR_CONFIG, AGGREGATOR_ALLOW_PRIVATE, AGGREGATOR_STAFF_SECRET,
+    AGGREGATOR_SECRET_KEY), or from `settings` in its place (tests, which may also freeze
+    the pages' CLOCK).
 
     `config` and `store` are ones the caller has already opened, used instead of loading
     AGGREGATOR_CONFIG and opening DATABASE_URL: `aggregator run` serves from the store its
@@ -56,7 +57,7 @@ def create_app(
         template_folder=str(files("aggregator.templates")),
         static_folder=str(files("aggregator.web") / "static"),
     )
-    app.config["AGGREGATOR_STAFF_SECRET"] = environment.staff_secret
+    app.config["AGGREGATOR_SECRET_KEY"] = environment.secret_key
     # Chinese as UTF-8 in JSON, not \u escapes: a third of the size, and readable.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     clock: Callable[[], datetime] = (settings or {}).get("CLOCK", utc_now)
