@@ -86,7 +86,7 @@ class Fetcher:
 
     def fetch(self, source_id: str, url: str, validators: Validators) -> FetchResult:
         fetched_at = datetime.now(UTC)
-        deadline = _Deadline(self._timeout)
+        deadline = Deadline(self._timeout)
         try:
             answer = self._follow_redirects(url, validators, deadline)
             return _result(source_id, answer, validators, fetched_at, deadline.elapsed_ms())
@@ -117,7 +117,7 @@ class Fetcher:
     def close(self) -> None:
         """Nothing is held between fetches; kept so callers can treat this as a resource."""
 
-    def _follow_redirects(self, url: str, validators: Validators, deadline: _Deadline) -> _Answer:
+    def _follow_redirects(self, url: str, validators: Validators, deadline: Deadline) -> _Answer:
         target = _Target.parse(url)
         visited = {target.url}
         redirects = 0
@@ -141,7 +141,7 @@ class Fetcher:
             visited.add(target.url)
             redirects += 1
 
-    def _get(self, target: _Target, validators: Validators, deadline: _Deadline) -> _Answer:
+    def _get(self, target: _Target, validators: Validators, deadline: Deadline) -> _Answer:
         """One request to one URL: redirects are answers here, followed by the caller."""
         try:
             addresses = allowed_addresses(target.host, target.port, self._policy)
@@ -156,7 +156,7 @@ class Fetcher:
         target: _Target,
         addresses: list[AddressInfo],
         validators: Validators,
-        deadline: _Deadline,
+        deadline: Deadline,
     ) -> _Answer:
         connection = _open_connection(target, addresses, deadline)
         try:
@@ -378,7 +378,7 @@ def _describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def _explain(error: BaseException, target: _Target, deadline: _Deadline) -> str:
+def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
     """Turn a network failure into words a person can act on."""
     if deadline.expired or isinstance(error, TimeoutError | ReadTimeoutError):
         return f"the server was too slow: no complete response within {deadline.seconds:g} s"
@@ -409,7 +409,7 @@ class _GuardedHTTPConnection(HTTPConnection):
     deadline."""
 
     addresses: list[AddressInfo]
-    deadline: _Deadline
+    deadline: Deadline
 
     def _new_conn(self) -> socket.socket:
         sock = connect_first(self.addresses, self.deadline.remaining())
@@ -422,7 +422,7 @@ class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
 
 
 def _open_connection(
-    target: _Target, addresses: list[AddressInfo], deadline: _Deadline
+    target: _Target, addresses: list[AddressInfo], deadline: Deadline
 ) -> _GuardedHTTPConnection:
     kind = _GuardedHTTPSConnection if target.https else _GuardedHTTPConnection
     connection = kind(target.host, target.port, timeout=deadline.remaining())
@@ -431,8 +431,9 @@ def _open_connection(
     return connection
 
 
-class _Deadline:
-    """The total time one fetch may take, enforced by cutting its connections.
+class Deadline:
+    """The total time one fetch (or outbound POST) may take, enforced by cutting its
+    connections.
 
     Socket timeouts bound each read, not their sum: a server trickling a byte a second
     would never time out. A timer shuts the fetch's sockets down when time is up, which
