@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import signal
@@ -34,6 +35,7 @@ from aggregator.parse.feed import ParseError, parse_feed
 from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
 from aggregator.store.migrate import is_current, upgrade
+from aggregator.store.staff_accounts import StaffAccounts
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -106,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common]).set_defaults(command=cmd_db_upgrade)
     _add_merge_commands(commands, common)
+    _add_staff_commands(commands, common)
     return parser
 
 
@@ -425,6 +428,55 @@ def cmd_merge_force(args: argparse.Namespace) -> int:
         store.force_merge(args.entry, args.other, _cli_actor(), datetime.now(UTC))
     print(f"entry {args.other} merged into {args.entry}")
     return 0
+
+
+def _add_staff_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    staff = commands.add_parser("staff", help="named staff accounts for web sign-in")
+    actions = staff.add_subparsers(required=True, metavar="ACTION")
+    for name, command, text in (
+        ("add", cmd_staff_add, "add an account; its password is read from the terminal or stdin"),
+        ("remove", cmd_staff_remove, "remove an account; its sessions end"),
+        ("passwd", cmd_staff_passwd, "set a new password; the account's sessions end"),
+    ):
+        action = actions.add_parser(name, parents=[common], help=text)
+        action.add_argument("name", metavar="NAME", help="the account's name, as the log shows it")
+        action.set_defaults(command=command)
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    password = _new_password()
+    with _staff_store(args) as store:
+        StaffAccounts(store).add(args.name, password, datetime.now(UTC))
+    print(f"staff account {args.name} added")
+    return 0
+
+
+def cmd_staff_remove(args: argparse.Namespace) -> int:
+    with _staff_store(args) as store:
+        StaffAccounts(store).remove(args.name)
+    print(f"staff account {args.name} removed")
+    return 0
+
+
+def cmd_staff_passwd(args: argparse.Namespace) -> int:
+    password = _new_password()
+    with _staff_store(args) as store:
+        StaffAccounts(store).set_password(args.name, password)
+    print(f"staff account {args.name} has a new password; its sessions have ended")
+    return 0
+
+
+def _new_password() -> str:
+    """A password typed twice at a terminal prompt, or the first line of stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise CommandFailed("the two passwords differ")
+    return password
 
 
 @contextmanager

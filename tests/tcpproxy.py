@@ -3,8 +3,11 @@
     with TcpProxy(5432) as proxy:          # 127.0.0.1:<proxy.port> → 127.0.0.1:5432
         proxy.cut()                        # open connections drop, new ones are refused
         proxy.restore()
+        proxy.stall()                      # connections stay open, nothing goes through
+        proxy.restore()
 
-It stands in for "the database was restarted or became unreachable" without touching the
+It stands in for "the database was restarted or became unreachable" (cut), or "the
+network drops packets" (stall), without touching the
 shared PostgreSQL server other tests use.
 """
 
@@ -25,6 +28,8 @@ class TcpProxy(ClosesOnExit):
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._cut = False
+        self._stalled = False
+        self._held: list[socket.socket] = []
         self._closing = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -37,13 +42,29 @@ class TcpProxy(ClosesOnExit):
         for connection in dropped:
             _close(connection)
 
+    def stall(self) -> None:
+        """Accept and keep connections and data, forward nothing, answer nothing, close
+        nothing: a network that drops packets, as far as either end can tell."""
+        with self._lock:
+            self._stalled = True
+
     def restore(self) -> None:
+        """Forward again. Connections open during a stall lost what was sent: they drop."""
         with self._lock:
             self._cut = False
+            dropped = self._held
+            if self._stalled:
+                dropped += self._open
+                self._open = set()
+            self._stalled = False
+            self._held = []
+        for connection in dropped:
+            _close(connection)
 
     def close(self) -> None:
         self._closing = True
         self.cut()
+        self.restore()  # lets go of held connections
         _close(self._listener)
         self._thread.join(timeout=5)
 
@@ -54,9 +75,13 @@ class TcpProxy(ClosesOnExit):
             except OSError:
                 return  # the listener was closed
             with self._lock:
-                refused = self._cut
+                refused, stalled = self._cut, self._stalled
+                if stalled:
+                    self._held.append(client)
             if refused:
                 _close(client)
+                continue
+            if stalled:
                 continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)
@@ -72,7 +97,8 @@ class TcpProxy(ClosesOnExit):
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self._stalled:
+                    sink.sendall(data)
         except OSError:
             pass  # cut, or the other side hung up
         finally:

@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from aggregator.store import open_store
 from aggregator.store.migrate import upgrade
 from aggregator.web import create_app
 from tests.feedserver import FeedServer, Reply
@@ -106,3 +107,34 @@ def test_a_worker_loses_nothing_while_the_database_is_away(
         assert worker.stop() == 0
     assert failed, worker.log_text()[-3000:]
     assert still_running and recovered, worker.log_text()[-3000:]
+
+
+def test_healthz_says_503_when_the_database_stops_answering_without_closing(
+    web: FlaskClient, proxy: TcpProxy
+) -> None:
+    assert web.get("/healthz").status_code == 200
+    proxy.stall()
+
+    response = web.get("/healthz")
+
+    assert response.status_code == 503
+    assert "store unavailable: no answer within" in response.get_data(as_text=True)
+    assert web.get("/healthz").status_code == 503  # while the first question is still stuck
+    proxy.restore()
+    assert web.get("/healthz").status_code == 200
+
+
+def test_a_statement_the_database_cannot_finish_is_given_up_by_the_server(
+    postgres_url: str,
+) -> None:
+    store = open_store(postgres_url)
+    try:
+        with store.reading() as connection:
+            limit = connection.exec_driver_sql("SHOW statement_timeout").scalar()
+            keepalives = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+    assert limit == "1min"
+    assert keepalives.get("keepalives") == "1"
+    assert keepalives.get("tcp_user_timeout") == "15000"

@@ -23,7 +23,7 @@ import pytest
 
 from aggregator import __version__
 from aggregator.fetch.fetcher import Fetcher
-from aggregator.fetch.netpolicy import non_public_kind
+from aggregator.fetch.netpolicy import AddressPolicy, allowed_addresses, machine_of, non_public_kind
 from aggregator.models import FetchResult, Validators
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.fixtures_http import read_data
@@ -441,6 +441,10 @@ def test_a_redirect_to_another_loopback_address_is_refused(feed_server: FeedServ
         ("::ffff:10.0.0.1", "a private address"),
         ("2002:7f00:1::", "a loopback address"),
         ("64:ff9b::7f00:1", "a reserved address"),
+        ("fec0::1", "a site-local address"),
+        ("feff:ffff::1", "a site-local address"),
+        ("2001::7f00:1", "a private address"),
+        ("2001:db8::1", "a private address"),
     ],
 )
 def test_a_non_public_address_is_named_for_what_it_is(address: str, kind: str) -> None:
@@ -452,6 +456,14 @@ def test_a_non_public_address_is_named_for_what_it_is(address: str, kind: str) -
 )
 def test_a_public_address_is_allowed(address: str) -> None:
     assert non_public_kind(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize("spelling", ["127.1", "2130706433", "0177.0.0.1", "0x7f000001"])
+def test_every_spelling_of_a_machine_shares_its_per_host_limit(spelling: str) -> None:
+    policy = AddressPolicy(allow_private=True)
+
+    assert machine_of(allowed_addresses(spelling, 80, policy)) == "127.0.0.1"
+    assert machine_of(allowed_addresses("localhost", 80, policy)) == "127.0.0.1"
 
 
 # --- the network fails ---------------------------------------------------------------

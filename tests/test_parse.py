@@ -367,3 +367,33 @@ def test_built_feeds_parse_back_to_their_items(
         datetime(2025, 3, 22, 2, tzinfo=UTC),
         ("防災",),
     )
+
+
+# --- bidi controls ----------------------------------------------------------------------
+
+BIDI_CONTROLS = (
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+)
+
+
+def test_titles_summaries_and_names_lose_the_bidi_controls_that_reorder_a_page() -> None:
+    feed = parse_fixture("bidi_controls.xml")
+    entry = feed.entries[0]
+
+    assert entry.title == "市政公告 gpj.exe 附件"
+    assert feed.title == "市政新聞"
+    for text in (entry.title, entry.summary, entry.author or "", feed.title or ""):
+        assert not any(control in text for control in BIDI_CONTROLS)
+    assert "\u200f" in entry.summary  # a mark reaches no further than its neighbours
+
+
+def test_content_keeps_its_bidi_controls() -> None:
+    assert "\u202bعربي\u202c" in parse_fixture("bidi_controls.xml").entries[0].content

@@ -64,7 +64,7 @@ def test_the_reader_view_marks_the_matches_in_titles(client: FlaskClient) -> Non
 
 def test_the_reader_view_marks_the_matches_in_summaries(client: FlaskClient) -> None:
     summary = re.search(
-        r'<div class="entry-summary">(.*?)</div>', page(client, f"/?q={q('擴建')}"), re.DOTALL
+        r'<div class="entry-summary"[^>]*>(.*?)</div>', page(client, f"/?q={q('擴建')}"), re.DOTALL
     )
     assert summary is not None
     assert summary.group(1) == "高雄港<mark>擴建</mark>計畫今日動工"

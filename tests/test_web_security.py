@@ -79,3 +79,13 @@ def test_a_hostile_entry_reaches_api_clients_disarmed(client: FlaskClient) -> No
 def test_pages_tell_caches_they_vary_by_language(client: FlaskClient) -> None:
     response = client.get("/")
     assert "Accept-Language" in response.headers.get("Vary", "")
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=%E6%91%98%E8%A6%81"])
+def test_feed_text_is_shown_in_blocks_isolated_from_the_page_direction(
+    client: FlaskClient, path: str
+) -> None:
+    page = client.get(path).get_data(as_text=True)
+
+    assert page.count('class="entry-summary" dir="auto"') == page.count('class="entry-summary"')
+    assert 'class="entry-summary" dir="auto"' in page

@@ -1,10 +1,11 @@
 """The staff entry page and its merge actions: visible to all, acted on by signed-in staff
-only, with a CSRF token, switched off without the secret, and logged."""
+only, with a CSRF token, switched off without accounts or the secret, and logged."""
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,11 @@ from flask.testing import FlaskClient
 
 from aggregator.models import EntryQuery, StoredEntry
 from aggregator.store import Store
+from aggregator.store.staff_accounts import StaffAccounts
 from aggregator.web import create_app
 from tests.webapp import MERGED_TITLE, seed, write_config
 
-SECRET = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"
 
 
 def merged_entry(store: Store) -> StoredEntry:
@@ -23,21 +25,22 @@ def merged_entry(store: Store) -> StoredEntry:
     return found[0]
 
 
-def app_client(store: Store, db_url: str, directory: Path, secret: str | None) -> FlaskClient:
+def app_client(store: Store, db_url: str, directory: Path) -> FlaskClient:
     config_path = write_config(directory)
     seed(store, config_path)
     settings = {"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path)}
-    return create_app(settings | {"AGGREGATOR_STAFF_SECRET": secret}).test_client()
+    return create_app(settings).test_client()
 
 
 @pytest.fixture
 def client(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return app_client(store, db_url, tmp_path, SECRET)
+    StaffAccounts(store).add("王小明", PASSWORD, datetime.now(UTC))
+    return app_client(store, db_url, tmp_path)
 
 
 @pytest.fixture
 def read_only(store: Store, db_url: str, tmp_path: Path) -> FlaskClient:
-    return app_client(store, db_url, tmp_path, None)
+    return app_client(store, db_url, tmp_path)
 
 
 def token_on(client: FlaskClient, path: str) -> str:
@@ -46,9 +49,9 @@ def token_on(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: FlaskClient, name: str = "王小明", secret: str = SECRET) -> int:
+def sign_in(client: FlaskClient, name: str = "王小明", password: str = PASSWORD) -> int:
     token = token_on(client, "/staff/sign-in")
-    form = {"csrf_token": token, "name": name, "secret": secret}
+    form = {"csrf_token": token, "name": name, "password": password}
     return client.post("/staff/sign-in", data=form).status_code
 
 
@@ -78,8 +81,8 @@ def test_the_forms_show_only_to_signed_in_staff(client: FlaskClient, store: Stor
     assert "Split into its own entry" in client.get(path).get_data(as_text=True)
 
 
-def test_a_wrong_secret_does_not_sign_in(client: FlaskClient, store: Store) -> None:
-    assert sign_in(client, secret="guess") == 403
+def test_a_wrong_password_does_not_sign_in(client: FlaskClient, store: Store) -> None:
+    assert sign_in(client, password="guess") == 403
 
     page = client.get(f"/staff/entries/{merged_entry(store).id}").get_data(as_text=True)
     assert 'method="post"' not in page
@@ -150,7 +153,7 @@ def test_a_refused_action_says_why(client: FlaskClient, store: Store) -> None:
     assert "cannot be merged with itself" in response.get_data(as_text=True)
 
 
-def test_without_the_secret_the_actions_are_switched_off(
+def test_without_accounts_or_the_secret_the_actions_are_switched_off(
     read_only: FlaskClient, store: Store
 ) -> None:
     entry = merged_entry(store)
@@ -162,10 +165,44 @@ def test_without_the_secret_the_actions_are_switched_off(
     assert 'method="post"' not in page and "Sign in" not in page
 
 
-def test_sign_in_only_redirects_within_the_site(client: FlaskClient) -> None:
+HOSTILE_NEXT = [
+    "//evil.example/",
+    "/\tevil.example/",
+    "/%09/evil.example/",
+    "/%2F/evil.example/",
+    "/%252F/evil.example/",
+    "/\\evil.example/",
+    "/%5Cevil.example/",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\r\nSet-Cookie: x=1",
+    "/%0d%0aSet-Cookie: x=1",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_sign_in_only_redirects_within_the_site(client: FlaskClient, target: str) -> None:
     token = token_on(client, "/staff/sign-in")
-    form = {"csrf_token": token, "name": "王小明", "secret": SECRET, "next": "//evil.example/"}
+    form = {"csrf_token": token, "name": "王小明", "password": PASSWORD, "next": target}
 
     response = client.post("/staff/sign-in", data=form)
 
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sources"
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_the_sign_in_page_keeps_no_hostile_target(client: FlaskClient, target: str) -> None:
+    response = client.get("/staff/sign-in", query_string={"next": target})
+
+    assert response.status_code == 200
+    assert 'name="next" value=""' in response.get_data(as_text=True)
+
+
+def test_sign_in_returns_to_the_page_it_was_asked_from(client: FlaskClient) -> None:
+    token = token_on(client, "/staff/sign-in")
+    target = "/staff/entries/abc?lang=en"
+    form = {"csrf_token": token, "name": "王小明", "password": PASSWORD, "next": target}
+
+    assert client.post("/staff/sign-in", data=form).headers["Location"] == target

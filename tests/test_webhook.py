@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
-from aggregator.alerts.outbox import OutboxSender
+from aggregator.alerts.outbox import CLAIM_LEASE, OutboxSender
 from aggregator.alerts.run import scan_watches
 from aggregator.alerts.watch import WatchRule
 from aggregator.fetch.netpolicy import AddressPolicy
 from aggregator.fetch.outbound import backoff
-from aggregator.models import Watch
+from aggregator.models import OutboundPost, Watch
 from aggregator.store import Store
 from aggregator.store.alerts import AlertStore
+from aggregator.store.outbox import enqueue
 from aggregator.store.schema import notifications
 from tests.feedserver import FeedServer, Reply, RequestInfo
 from tests.storedata import outcome, report, source
@@ -96,3 +99,70 @@ def test_a_webhook_to_a_private_address_is_refused_without_connecting(
         row = connection.execute(select(notifications)).one()
     assert "loopback" in row.last_error
     assert row.delivered_at is None
+
+
+def _queue_posts(store: Store, urls: list[str]) -> None:
+    now = datetime.now(UTC)
+    with store.writing() as connection:
+        for n, url in enumerate(urls):
+            post = OutboundPost(url, json.dumps({"n": n}), "application/json; charset=utf-8")
+            enqueue(connection, f"test-{n}", post, now)
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_deadline(
+    store: Store, feed_server: FeedServer
+) -> None:
+    feed_server.handle("/hook", lambda request: Reply(body=[b"o", b"k"] * 50, chunk_delay=0.5))
+    _queue_posts(store, [feed_server.url("/hook")])
+    sender = OutboxSender(AlertStore(store), AddressPolicy(allow_private=True), timeout=1.0)
+
+    assert sender.deliver_due() == 1
+
+    with store.reading() as connection:
+        row = connection.execute(select(notifications)).one()
+    assert row.last_error == "the receiver 127.0.0.1 did not answer within 1 s"
+    assert row.delivered_at is None
+
+
+def test_a_stop_request_is_honoured_between_deliveries(
+    store: Store, feed_server: FeedServer
+) -> None:
+    stopping = threading.Event()
+
+    def receive_then_stop(request: RequestInfo) -> Reply:
+        stopping.set()  # SIGTERM arrives during the first delivery
+        return Reply(status=204)
+
+    feed_server.handle("/hook", receive_then_stop)
+    _queue_posts(store, [feed_server.url("/hook")] * 3)
+    sender = OutboxSender(AlertStore(store), AddressPolicy(allow_private=True), stopping=stopping)
+
+    assert sender.deliver_due() == 1
+    assert len(feed_server.requests_to("/hook")) == 1
+
+
+def test_messages_waiting_in_a_round_stay_free_for_other_senders(
+    store: Store, feed_server: FeedServer
+) -> None:
+    taken_by_other: list[int] = []
+
+    def receive(request: RequestInfo) -> Reply:
+        if not taken_by_other:  # another worker's sender looks while this delivery runs
+            claimed = AlertStore(store).claim_outbox(datetime.now(UTC), CLAIM_LEASE, 20)
+            taken_by_other.extend(message.id for message in claimed)
+        return Reply(status=204)
+
+    feed_server.handle("/hook", receive)
+    _queue_posts(store, [feed_server.url("/hook")] * 3)
+    sender = OutboxSender(AlertStore(store), AddressPolicy(allow_private=True))
+
+    assert sender.deliver_due() == 1  # the other sender holds the rest
+    assert len(taken_by_other) == 2
+    assert len(feed_server.requests_to("/hook")) == 1
+
+
+def test_a_deadline_as_long_as_the_claim_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="shorter than its claim"):
+        OutboxSender(
+            AlertStore(store), AddressPolicy(), timeout=CLAIM_LEASE.total_seconds()
+        )

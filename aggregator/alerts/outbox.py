@@ -12,6 +12,7 @@ fetcher's address policy, redirects not followed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,9 @@ from aggregator.store.outbox import OutboxMessage
 log = logging.getLogger("aggregator.alerts.outbox")
 
 MAX_ATTEMPTS = 12  # about 8 hours of retries, then the message is given up
-CLAIM_LEASE = timedelta(minutes=2)  # longer than one delivery can take
+# Each message is claimed just before its delivery, for far longer than the delivery's
+# deadline (`timeout`, the whole POST): no other sender can take it while it is under way.
+CLAIM_LEASE = timedelta(minutes=2)
 BATCH = 20
 
 
@@ -38,19 +41,28 @@ class OutboxSender:
         first_retry: timedelta = FIRST_RETRY,
         timeout: float = TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stopping: threading.Event | None = None,
     ) -> None:
+        if timedelta(seconds=timeout) >= CLAIM_LEASE:
+            raise ValueError(f"a delivery's deadline must be shorter than its claim, {CLAIM_LEASE}")
         self._alerts = alerts
         self._policy = policy
         self._first_retry = first_retry
         self._timeout = timeout
         self._clock = clock
+        self._stopping = stopping or threading.Event()
 
     def deliver_due(self) -> int:
-        """Attempt up to `BATCH` messages due now; returns how many were attempted."""
-        due = self._alerts.claim_outbox(self._clock(), CLAIM_LEASE, BATCH)
-        for message in due:
-            self._attempt(message)
-        return len(due)
+        """Attempt up to `BATCH` messages due now, claiming each just before its delivery,
+        until `stopping` is set; returns how many were attempted."""
+        attempted = 0
+        while attempted < BATCH and not self._stopping.is_set():
+            claimed = self._alerts.claim_outbox(self._clock(), CLAIM_LEASE, 1)
+            if not claimed:
+                break
+            self._attempt(claimed[0])
+            attempted += 1
+        return attempted
 
     def _attempt(self, message: OutboxMessage) -> None:
         error = post(

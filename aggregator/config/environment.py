@@ -24,7 +24,8 @@ class InvalidEnvironment(ValueError):
 class Environment:
     database_url: str = DEFAULT_DATABASE_URL
     config_path: str = DEFAULT_CONFIG_PATH
-    staff_secret: str | None = None  # None: staff actions are switched off, the site is read-only
+    staff_secret: str | None = None  # lets the first staff account be made; None: it cannot be
+    secret_key: str | None = None  # signs session cookies; None: a key the store makes once
     lease: timedelta | None = None  # how long a worker's claim on a source lasts; None: its default
     port: int = DEFAULT_PORT
 
@@ -35,6 +36,7 @@ def read_environment(environ: Mapping[str, str] = os.environ) -> Environment:
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         config_path=environ.get("AGGREGATOR_CONFIG") or DEFAULT_CONFIG_PATH,
         staff_secret=environ.get("AGGREGATOR_STAFF_SECRET") or None,
+        secret_key=environ.get("AGGREGATOR_SECRET_KEY") or None,
         lease=_lease(environ.get("AGGREGATOR_LEASE_SECONDS")),
         port=_port(environ.get("PORT")),
     )

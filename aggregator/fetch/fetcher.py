@@ -31,7 +31,14 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import DecodeError, HTTPError, ProtocolError, ReadTimeoutError
 
 from aggregator import __version__
-from aggregator.fetch.netpolicy import AddressPolicy, AddressRefused, connect_allowed
+from aggregator.fetch.netpolicy import (
+    AddressInfo,
+    AddressPolicy,
+    AddressRefused,
+    allowed_addresses,
+    connect_first,
+    machine_of,
+)
 from aggregator.models import FetchResult, FetchStatus, Validators
 from aggregator.parse.sanitize import strip_control_chars
 
@@ -86,7 +93,7 @@ class Fetcher:
 
     def fetch(self, source_id: str, url: str, validators: Validators) -> FetchResult:
         fetched_at = datetime.now(UTC)
-        deadline = _Deadline(self._timeout)
+        deadline = Deadline(self._timeout)
         try:
             answer = self._follow_redirects(url, validators, deadline)
             return _result(source_id, answer, validators, fetched_at, deadline.elapsed_ms())
@@ -114,7 +121,7 @@ class Fetcher:
         finally:
             deadline.stop()
 
-    def _follow_redirects(self, url: str, validators: Validators, deadline: _Deadline) -> _Answer:
+    def _follow_redirects(self, url: str, validators: Validators, deadline: Deadline) -> _Answer:
         target = _Target.parse(url)
         visited = {target.url}
         redirects = 0
@@ -138,17 +145,24 @@ class Fetcher:
             visited.add(target.url)
             redirects += 1
 
-    def _get(self, target: _Target, validators: Validators, deadline: _Deadline) -> _Answer:
+    def _get(self, target: _Target, validators: Validators, deadline: Deadline) -> _Answer:
         """One request to one URL: redirects are answers here, followed by the caller."""
         try:
-            with self._host_slots.hold(target.host, deadline.remaining()):
+            addresses = allowed_addresses(target.host, target.port, self._policy)
+            with self._host_slots.hold(machine_of(addresses), deadline.remaining()):
                 deadline.start()
-                return self._exchange(target, validators, deadline)
+                return self._exchange(target, addresses, validators, deadline)
         except (OSError, HTTPException, HTTPError, UnicodeError) as error:
             raise FetchFailed(_explain(error, target, deadline), url=target.url) from error
 
-    def _exchange(self, target: _Target, validators: Validators, deadline: _Deadline) -> _Answer:
-        connection = _open_connection(target, self._policy, deadline)
+    def _exchange(
+        self,
+        target: _Target,
+        addresses: list[AddressInfo],
+        validators: Validators,
+        deadline: Deadline,
+    ) -> _Answer:
+        connection = _open_connection(target, addresses, deadline)
         try:
             connection.request(
                 "GET",
@@ -381,7 +395,7 @@ def _describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def _explain(error: BaseException, target: _Target, deadline: _Deadline) -> str:
+def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
     """Turn a network failure into words a person can act on."""
     if deadline.expired or isinstance(error, TimeoutError | ReadTimeoutError):
         return f"the server was too slow: no complete response within {deadline.seconds:g} s"
@@ -408,13 +422,14 @@ def _explain(error: BaseException, target: _Target, deadline: _Deadline) -> str:
 
 
 class _GuardedHTTPConnection(HTTPConnection):
-    """A connection that dials only where the policy allows, under the fetch's deadline."""
+    """A connection that dials only the addresses the policy allowed, under the fetch's
+    deadline."""
 
-    policy: AddressPolicy
-    deadline: _Deadline
+    addresses: list[AddressInfo]
+    deadline: Deadline
 
     def _new_conn(self) -> socket.socket:
-        sock = connect_allowed(self._dns_host, self.port, self.deadline.remaining(), self.policy)
+        sock = connect_first(self.addresses, self.deadline.remaining())
         self.deadline.watch(sock)
         return sock
 
@@ -424,17 +439,18 @@ class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
 
 
 def _open_connection(
-    target: _Target, policy: AddressPolicy, deadline: _Deadline
+    target: _Target, addresses: list[AddressInfo], deadline: Deadline
 ) -> _GuardedHTTPConnection:
     kind = _GuardedHTTPSConnection if target.https else _GuardedHTTPConnection
     connection = kind(target.host, target.port, timeout=deadline.remaining())
-    connection.policy = policy
+    connection.addresses = addresses
     connection.deadline = deadline
     return connection
 
 
-class _Deadline:
-    """The total time one fetch may take, enforced by cutting its connections.
+class Deadline:
+    """The total time one fetch (or outbound POST) may take, enforced by cutting its
+    connections.
 
     Socket timeouts bound each read, not their sum: a server trickling a byte a second
     would never time out. A timer shuts the fetch's sockets down when time is up, which
@@ -502,7 +518,8 @@ def _cut(sock: socket.socket) -> None:
 
 
 class _HostSlots:
-    """At most `per_host` requests in flight to any one host, across all threads."""
+    """At most `per_host` requests in flight to any one machine (by its resolved address,
+    not the URL's spelling of it), across all threads."""
 
     def __init__(self, per_host: int) -> None:
         self._per_host = per_host
@@ -510,9 +527,9 @@ class _HostSlots:
         self._slots: dict[str, threading.BoundedSemaphore] = {}
 
     @contextmanager
-    def hold(self, host: str, timeout: float | None) -> Iterator[None]:
+    def hold(self, machine: str, timeout: float | None) -> Iterator[None]:
         """Wait (at most `timeout` seconds, or for ever) for a slot; TimeoutError if none."""
-        key = host.lower()
+        key = machine
         with self._lock:
             slot = self._slots.get(key)
             if slot is None:

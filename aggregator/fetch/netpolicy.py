@@ -13,6 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -71,6 +72,10 @@ def _addresses_to_judge(address: IPAddress) -> list[IPAddress]:
     return [address]
 
 
+# Deprecated site-local addresses: `is_global` and `is_private` both miss them.
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+
 def _kind(address: IPAddress) -> str | None:
     if address.is_unspecified:
         return "an unspecified address"
@@ -84,24 +89,26 @@ def _kind(address: IPAddress) -> str | None:
         return "a reserved address"
     if address.is_private:
         return "a private address"
+    if isinstance(address, ipaddress.IPv6Address) and address in _SITE_LOCAL:
+        return "a site-local address"
     if not address.is_global:
         return "a non-public address"
     return None
 
 
-def connect_allowed(
-    host: str, port: int, timeout: float | None, policy: AddressPolicy
-) -> socket.socket:
-    """Resolve `host` and connect to the first address the policy allows that answers.
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def allowed_addresses(host: str, port: int, policy: AddressPolicy) -> list[AddressInfo]:
+    """Resolve `host`; the addresses the policy allows, in the resolver's order.
 
     Every resolved address is judged before any connection is attempted, and only allowed
-    ones are tried: a name that resolves to a mix of public and private addresses (DNS
+    ones are returned: a name that resolves to a mix of public and private addresses (DNS
     rebinding) can only ever reach the public ones.
     """
-    candidates = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    allowed = []
+    allowed: list[AddressInfo] = []
     first_refusal: AddressRefused | None = None
-    for candidate in candidates:
+    for candidate in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         address = ipaddress.ip_address(candidate[4][0])
         refusal = policy.refusal(address)
         if refusal is None:
@@ -110,8 +117,23 @@ def connect_allowed(
             first_refusal = AddressRefused(host, address, refusal)
     if not allowed:
         raise first_refusal or OSError(f"{host} has no address to connect to")
+    return allowed
+
+
+def machine_of(addresses: Collection[AddressInfo]) -> str:
+    """One name for the machine behind `addresses`, whatever the URL called it:
+    `localhost`, `127.1`, `2130706433` and `0x7f000001` all resolve to 127.0.0.1."""
+    return str(min((ipaddress.ip_address(a[4][0]) for a in addresses), key=_ipv4_first))
+
+
+def _ipv4_first(address: IPAddress) -> tuple[int, int]:
+    return address.version, int(address)
+
+
+def connect_first(addresses: list[AddressInfo], timeout: float | None) -> socket.socket:
+    """Connect to the first of `addresses` (from `allowed_addresses`) that answers."""
     last_error: OSError | None = None
-    for family, kind, protocol, _, sockaddr in allowed:
+    for family, kind, protocol, _, sockaddr in addresses:
         sock = socket.socket(family, kind, protocol)
         try:
             sock.settimeout(timeout)
@@ -121,5 +143,12 @@ def connect_allowed(
             last_error = error
         else:
             return sock
-    assert last_error is not None  # the loop ran at least once and never returned
+    assert last_error is not None  # allowed_addresses gives at least one
     raise last_error
+
+
+def connect_allowed(
+    host: str, port: int, timeout: float | None, policy: AddressPolicy
+) -> socket.socket:
+    """Resolve `host` and connect to the first address the policy allows that answers."""
+    return connect_first(allowed_addresses(host, port, policy), timeout)

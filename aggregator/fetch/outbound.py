@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import urllib3.exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from aggregator.fetch.fetcher import USER_AGENT
+from aggregator.fetch.fetcher import USER_AGENT, Deadline
 from aggregator.fetch.netpolicy import AddressPolicy, connect_allowed
 
 TIMEOUT_SECONDS = 10.0
@@ -31,12 +31,16 @@ def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
 
 
 class _GuardedHTTPConnection(HTTPConnection):
-    """Dials only where the address policy allows, as the fetcher does for feeds."""
+    """Dials only where the address policy allows, as the fetcher does for feeds, under
+    the POST's deadline."""
 
     policy: AddressPolicy
+    deadline: Deadline
 
     def _new_conn(self) -> socket.socket:
-        return connect_allowed(self._dns_host, self.port, self.timeout, self.policy)
+        sock = connect_allowed(self._dns_host, self.port, self.deadline.remaining(), self.policy)
+        self.deadline.watch(sock)
+        return sock
 
 
 class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
@@ -60,6 +64,10 @@ def post(
     kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
     connection = kind(parts.hostname, parts.port, timeout=timeout)
     connection.policy = policy
+    # `timeout` bounds the whole POST, not each read: a receiver trickling its answer a
+    # byte at a time is cut off when it is up.
+    connection.deadline = deadline = Deadline(timeout)
+    deadline.start()
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request(
@@ -70,10 +78,15 @@ def post(
         )
         response = connection.getresponse()
         response.read(_RESPONSE_READ_LIMIT)
+        if deadline.expired:  # a cut connection can look like the end of the answer
+            raise TimeoutError
     except (OSError, HTTPException, urllib3.exceptions.HTTPError) as error:
+        if deadline.expired or isinstance(error, TimeoutError):
+            return f"{receiver} {parts.hostname} did not answer within {timeout:g} s"
         return f"could not reach {receiver} {parts.hostname}: {error}"
     finally:
         connection.close()
+        deadline.stop()
     if 200 <= response.status < 300:
         return None
     return f"{receiver} {parts.hostname} answered {response.status} {response.reason}"

@@ -20,7 +20,13 @@ from aggregator.parse.html_list import document_links, item_content, read_html_l
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html, web_link
+from aggregator.parse.sanitize import (
+    sanitize_html,
+    strip_bidi_controls,
+    strip_control_chars,
+    text_to_html,
+    web_link,
+)
 from aggregator.parse.xml_feed import read_xml_feed, root_element
 from aggregator.text.markup import inline_text
 
@@ -162,7 +168,9 @@ def _clean_feed(
             guid=_plain(raw_entry.guid) or None,
             link=link,
             title=_title(raw_entry.title, cuts),
-            summary=summary or content,
+            # Content keeps its bidi controls (pages show it in an isolated block); a
+            # summary is shown inline, in lists.
+            summary=strip_bidi_controls(summary or content),
             content=content or summary,
             published=published,
             updated=date(raw_entry.updated) or published,
@@ -213,7 +221,7 @@ _CUT_ACTIONS = {
 def _title(text: RawText | None, cuts: Counter[str]) -> str:
     if text is None:
         return ""
-    value = strip_control_chars(text.value)
+    value = strip_bidi_controls(strip_control_chars(text.value))
     title = inline_text(sanitize_html(value)) if text.is_html else " ".join(value.split())
     if len(title) <= MAX_TITLE:
         return title
@@ -235,7 +243,7 @@ def _html(
 
 
 def _plain(text: str | None) -> str:
-    return " ".join(strip_control_chars(text).split()) if text else ""
+    return " ".join(strip_bidi_controls(strip_control_chars(text)).split()) if text else ""
 
 
 def _web_link(link: str | None, base_url: str, cuts: Counter[str]) -> str | None:

@@ -76,6 +76,16 @@ def text_to_html(text: str) -> str:
     )
 
 
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a title or a
+# summary they would reorder the page around them. Marks (U+200E, U+200F) have no reach.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi_controls(text: str) -> str:
+    """Remove the bidi controls that reach past their own text."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
 def strip_control_chars(text: str) -> str:
     """Remove the characters that would make an XML document we write ill-formed."""
     return _XML_FORBIDDEN.sub("", text)

@@ -82,7 +82,7 @@ class Worker:
         self._stopping = threading.Event()
         self._alerting = Alerting(config, store)
         policy = AddressPolicy.build(allow_private=config.settings.allow_private_addresses)
-        self._outbox = OutboxSender(AlertStore(store), policy)
+        self._outbox = OutboxSender(AlertStore(store), policy, stopping=self._stopping)
         store.sync_sources(config.sources, datetime.now(UTC))
         self._scheduler = scheduler or BackgroundScheduler(timezone=UTC)
         self._add_jobs(datetime.now(UTC))

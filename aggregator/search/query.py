@@ -210,4 +210,7 @@ def _day_start(name: str, value: str, column: int, zone: tzinfo) -> datetime:
         raise QueryError(
             f"{name}: at column {column} needs a date such as {name}:2025-03-01, not {value!r}"
         ) from None
-    return datetime.combine(day, time(), zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, time(), zone).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC is before the first day a date can hold
+        raise QueryError(f"{name}: at column {column} is out of range: {value!r}") from None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aggregator.store.errors import StoreUnavailable
 
@@ -22,6 +23,23 @@ INGEST_LOCK = 0x61676702
 _WRITES = "aggregator_writes"
 _SQLITE_BUSY_TIMEOUT_MS = 15_000
 _POSTGRES_CONNECT_TIMEOUT_S = 5
+# A partition that drops packets leaves sockets open: without these a request waits on
+# the database for as long as the kernel retransmits (many minutes).
+_POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": _POSTGRES_CONNECT_TIMEOUT_S,
+    # An idle connection (waiting for a result) is probed after 10 s, given up after 3
+    # unanswered probes 5 s apart.
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    # Data sent and not acknowledged for 15 s: the connection is gone.
+    "tcp_user_timeout": 15_000,
+}
+# The server gives up a statement after this long (migrations lift the limit).
+_POSTGRES_STATEMENT_TIMEOUT_MS = 60_000
+# How long a request waits for a pooled connection when all are busy.
+_POOL_CHECKOUT_TIMEOUT_S = 5
 
 
 def make_engine(url: str) -> Engine:
@@ -35,13 +53,23 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(
                 parsed,
                 pool_pre_ping=True,
-                connect_args={"connect_timeout": _POSTGRES_CONNECT_TIMEOUT_S},
+                pool_timeout=_POOL_CHECKOUT_TIMEOUT_S,
+                connect_args=_POSTGRES_CONNECT_ARGS,
             )
+            _configure_postgres(engine)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise ValueError(
             f"{_safe_url(url)} is not a database URL the store can use: {error}"
         ) from error
     return engine
+
+
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def set_statement_timeout(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {_POSTGRES_STATEMENT_TIMEOUT_MS}")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -97,6 +125,10 @@ class Database:
             return engine.connect()
         except DBAPIError as error:
             raise self._unavailable(error) from error
+        except PoolTimeout as error:  # every pooled connection is busy, or stuck
+            raise StoreUnavailable(
+                f"the database at {_safe_url(self.url)} has no free connection: {error}"
+            ) from error
 
     @contextmanager
     def _answering(self) -> Iterator[None]:

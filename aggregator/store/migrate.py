@@ -32,6 +32,9 @@ def upgrade(url: str) -> None:
     """Apply every migration the database at `url` lacks, in one transaction.
     Raises StoreUnavailable when the database does not answer."""
     with _connected(url) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite a large table: no per-statement limit for it.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

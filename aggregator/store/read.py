@@ -226,6 +226,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         entry_id = int(id_text)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"not a cursor from this site: {cursor!r}") from error
-    if published.tzinfo is None:
+    if published.tzinfo is None or not 0 < entry_id < _ENTRY_ID_LIMIT:
         raise ValueError(f"not a cursor from this site: {cursor!r}")
+    try:
+        published.astimezone(UTC)  # the store compares instants in UTC
+    except OverflowError as error:
+        raise ValueError(f"not a cursor from this site: {cursor!r}") from error
     return published, entry_id
+
+
+_ENTRY_ID_LIMIT = 1 << 63  # ids are BIGINTs

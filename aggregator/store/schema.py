@@ -271,3 +271,35 @@ staff_actions = Table(
     Column("detail", Text, nullable=False),  # JSON: what the action was given and did
     Index(None, "at"),
 )
+
+# --- staff accounts (aggregator/store/staff_accounts.py) -------------------------------------
+
+# Named staff accounts. `session_generation` is part of every session of the account:
+# signing out (or a new password) raises it, and sessions carrying an older one are void.
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("session_generation", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Failed sign-ins per address ("address:...") and per account ("account:..."): each one
+# lengthens the wait before the next try, across every web process.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", UTCDateTime, nullable=False),
+)
+
+# Secrets the site makes for itself, such as the session signing key when
+# $AGGREGATOR_SECRET_KEY is not set: made once, shared by every process.
+site_secrets = Table(
+    "site_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+)

@@ -179,6 +179,9 @@ def _filtered(
     return statement
 
 
+_SORT_KEY_LIMIT = 1 << 63  # sort keys are BIGINTs
+
+
 def _decode_cursor(cursor: str | None, order: Order) -> tuple[int | None, int]:
     """(sort key to continue below, relevance offset) from a cursor `search_entries` gave."""
     if cursor is None:
@@ -187,7 +190,9 @@ def _decode_cursor(cursor: str | None, order: Order) -> tuple[int | None, int]:
     if cursor[:1] == kind and cursor[1:].isdigit() and cursor[1:].isascii():
         value = int(cursor[1:])
         if kind == "n":
-            return value, 0
+            if value < _SORT_KEY_LIMIT:
+                return value, 0
+            raise QueryError(f"the cursor {cursor!r} is past any this search gives")
         if value <= MAX_RELEVANCE_OFFSET:
             return None, value
         raise QueryError(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +21,7 @@ from aggregator.web import (
     feeds,
     metrics,
     ops,
+    params,
     reader,
     responsecache,
     security,
@@ -30,6 +31,9 @@ from aggregator.web import (
 )
 from aggregator.web.state import EXTENSION_KEY, AppState, utc_now
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
 
 def create_app(
     settings: Mapping[str, Any] | None = None,
@@ -38,8 +42,9 @@ def create_app(
     store: Store | None = None,
 ) -> Flask:
     """Build the web app from the environment every entry point reads (DATABASE_URL,
-    AGGREGATOR_CONFIG, AGGREGATOR_ALLOW_PRIVATE, AGGREGATOR_STAFF_SECRET), or from
-    `settings` in its place (tests, which may also freeze the pages' CLOCK).
+    AGGREGATOR_CONFIG, AGGREGATOR_ALLOW_PRIVATE, AGGREGATOR_STAFF_SECRET,
+    AGGREGATOR_SECRET_KEY), or from `settings` in its place (tests, which may also freeze
+    the pages' CLOCK).
 
     `config` and `store` are ones the caller has already opened, used instead of loading
     AGGREGATOR_CONFIG and opening DATABASE_URL: `aggregator run` serves from the store its
@@ -48,12 +53,12 @@ def create_app(
     environ = os.environ if settings is None else _texts(settings)
     environment = read_environment(environ)
     # Templates and static files are package data, wherever the package is installed.
-    app = Flask(
+    app = _App(
         __name__,
         template_folder=str(files("aggregator.templates")),
         static_folder=str(files("aggregator.web") / "static"),
     )
-    app.config["AGGREGATOR_STAFF_SECRET"] = environment.staff_secret
+    app.config["AGGREGATOR_SECRET_KEY"] = environment.secret_key
     # Chinese as UTF-8 in JSON, not \u escapes: a third of the size, and readable.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     clock: Callable[[], datetime] = (settings or {}).get("CLOCK", utc_now)
@@ -77,6 +82,12 @@ def create_app(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
     return app
+
+
+class _App(Flask):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Before anything in wsgi_app (the response cache first) sees the request.
+        return self.wsgi_app(params.known_environ(self, environ), start_response)
 
 
 def _texts(settings: Mapping[str, Any]) -> dict[str, str]:

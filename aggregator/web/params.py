@@ -6,20 +6,71 @@ page or JSON body that says what was wrong.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from aggregator.models import Config, EntryPage, EntryQuery
 from aggregator.search.query import QueryError, SearchQuery, parse_query
 from aggregator.store import Store
 from aggregator.store.search_sql import Order
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+    from flask import Flask
+
 Theme = Literal["light", "dark"]
 THEMES: tuple[Theme, ...] = ("light", "dark")
 ORDERS: tuple[Order, ...] = ("newest", "relevance")
+
+
+# Each page's own query parameters. Any other is dropped before the response cache and
+# Flask see the request, so made-up ones neither make cache entries nor reach url_for.
+# A page not listed here keeps only `lang`.
+PAGE_PARAMETERS: Mapping[str, frozenset[str]] = {
+    "reader.river": frozenset({"category", "source", "q", "order", "cursor", "lang"}),
+    "reader.embed": frozenset({"limit", "theme", "lang"}),
+    "api.entries": frozenset({"category", "source", "q", "order", "cursor", "limit"}),
+    "feeds.feed": frozenset({"q", "limit"}),
+    "feeds.source_feed": frozenset({"q", "limit"}),
+    "feeds.watch_feed": frozenset({"limit"}),
+    "auth.sign_in": frozenset({"next", "lang"}),
+}
+_ANY_PAGE_PARAMETERS = frozenset({"lang"})
+
+
+def page_parameters(endpoint: str | None) -> frozenset[str]:
+    """The query parameters the page at `endpoint` reads."""
+    return PAGE_PARAMETERS.get(endpoint or "", _ANY_PAGE_PARAMETERS)
+
+
+def known_query(endpoint: str | None, pairs: Iterable[tuple[str, str]]) -> str:
+    """The query string of `pairs` with only the page's own parameters, the first value of
+    each, in name order: requests that ask for one thing are one query string."""
+    known = page_parameters(endpoint)
+    chosen: dict[str, str] = {}
+    for name, value in pairs:
+        if name in known and value and name not in chosen:
+            chosen[name] = value
+    return urlencode(sorted(chosen.items()))
+
+
+def known_environ(app: Flask, environ: WSGIEnvironment) -> WSGIEnvironment:
+    """`environ` with its query string rewritten to `known_query` of the page it asks for."""
+    raw = environ.get("QUERY_STRING", "")
+    if not raw:
+        return environ
+    try:
+        endpoint, _ = app.url_map.bind_to_environ(environ).match()
+    except HTTPException:  # no such page, or a redirect: no page parameters to keep
+        endpoint = None
+    pairs = parse_qsl(raw, keep_blank_values=True, errors="replace")
+    return {**environ, "QUERY_STRING": known_query(endpoint, pairs)}
 
 
 class InvalidParameter(Exception):

@@ -181,14 +181,16 @@ class ResponseCache:
             # A feed opened in a browser is typed as XML, for its stylesheet (`web.feeds`).
             environ.get("HTTP_ACCEPT", ""),
         )
+        # Pages the cache never keeps (/healthz among them) must not wait on the store's
+        # version: a stuck database would hold them up before Flask could say so.
+        if not self._is_store_cached(environ):
+            return self.flask(environ, start_response)
         try:
             version = self._store_version()
         except StoreUnavailable:
             return self.flask(environ, start_response)  # Flask's error page says so in words
         answer = self._lookup(key, version)
         if answer is None:
-            if not self._is_store_cached(environ):
-                return self.flask(environ, start_response)
             answer = self._fill(environ, key, version)
         return _replay(answer, environ, start_response)
 

@@ -22,7 +22,9 @@ def utc_now() -> datetime:
 class AppState:
     config: Config
     store: Store
-    staff_secret: str | None  # None: staff actions are switched off, the site is read-only
+    # Lets whoever knows it make the first staff account; with no account and no secret,
+    # staff actions are switched off and the site is read-only.
+    staff_secret: str | None
     # The moment pages count relative times from ("5 分鐘前"); tests freeze it.
     clock: Callable[[], datetime] = utc_now
 

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from aggregator.parse.sanitize import sanitize_html, web_link
 from aggregator.web import i18n, timefmt
-from aggregator.web.params import InvalidParameter
+from aggregator.web.params import InvalidParameter, page_parameters
 from aggregator.web.state import current_state
 
 
@@ -40,8 +40,11 @@ def page_url(endpoint: str, **params: Any) -> str:
 
 def switch_language_url() -> str:
     other = "en" if current_language() == "zh-Hant" else "zh-Hant"
-    params = {**request.args.to_dict(), **(request.view_args or {}), "lang": other}
-    return url_for(request.endpoint or "reader.river", **params)
+    endpoint = request.endpoint or "reader.river"
+    kept: dict[str, Any] = {
+        name: request.args[name] for name in page_parameters(endpoint) if name in request.args
+    }
+    return url_for(endpoint, **{**kept, **(request.view_args or {}), "lang": other})
 
 
 def _choose_language() -> None:
