@@ -162,7 +162,9 @@ class Fetcher:
         validators: Validators,
         deadline: Deadline,
     ) -> _Answer:
-        connection = _open_connection(target, addresses, deadline)
+        connection = guarded_connection(
+            target.host, target.port, https=target.https, addresses=addresses, deadline=deadline
+        )
         try:
             connection.request(
                 "GET",
@@ -438,11 +440,13 @@ class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
     """TLS over the guarded dialer: HTTPSConnection.connect calls our `_new_conn`."""
 
 
-def _open_connection(
-    target: _Target, addresses: list[AddressInfo], deadline: Deadline
-) -> _GuardedHTTPConnection:
-    kind = _GuardedHTTPSConnection if target.https else _GuardedHTTPConnection
-    connection = kind(target.host, target.port, timeout=deadline.remaining())
+def guarded_connection(
+    host: str, port: int | None, *, https: bool, addresses: list[AddressInfo], deadline: Deadline
+) -> HTTPConnection:
+    """An HTTP(S) connection that dials only `addresses` (which the address policy allowed)
+    and is cut when `deadline` runs out: feed fetches and outbound POSTs alike."""
+    kind = _GuardedHTTPSConnection if https else _GuardedHTTPConnection
+    connection = kind(host, port, timeout=deadline.remaining())
     connection.addresses = addresses
     connection.deadline = deadline
     return connection

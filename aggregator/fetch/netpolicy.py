@@ -145,10 +145,3 @@ def connect_first(addresses: list[AddressInfo], timeout: float | None) -> socket
             return sock
     assert last_error is not None  # allowed_addresses gives at least one
     raise last_error
-
-
-def connect_allowed(
-    host: str, port: int, timeout: float | None, policy: AddressPolicy
-) -> socket.socket:
-    """Resolve `host` and connect to the first address the policy allows that answers."""
-    return connect_first(allowed_addresses(host, port, policy), timeout)

@@ -7,16 +7,15 @@ Redirects are not followed: a receiver that moved must be reconfigured.
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 from http.client import HTTPException
 from urllib.parse import urlsplit
 
 import urllib3.exceptions
-from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connection import HTTPConnection
 
-from aggregator.fetch.fetcher import USER_AGENT, Deadline
-from aggregator.fetch.netpolicy import AddressPolicy, connect_allowed
+from aggregator.fetch.fetcher import USER_AGENT, Deadline, guarded_connection
+from aggregator.fetch.netpolicy import AddressPolicy, allowed_addresses
 
 TIMEOUT_SECONDS = 10.0
 FIRST_RETRY = timedelta(seconds=30)
@@ -28,23 +27,6 @@ def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
     """The wait before the next attempt, after `attempts` failed ones: doubling, capped."""
     wait: timedelta = first * 2 ** max(attempts - 1, 0)
     return min(wait, MAX_RETRY)
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    """Dials only where the address policy allows, as the fetcher does for feeds, under
-    the POST's deadline."""
-
-    policy: AddressPolicy
-    deadline: Deadline
-
-    def _new_conn(self) -> socket.socket:
-        sock = connect_allowed(self._dns_host, self.port, self.deadline.remaining(), self.policy)
-        self.deadline.watch(sock)
-        return sock
-
-
-class _GuardedHTTPSConnection(HTTPSConnection, _GuardedHTTPConnection):
-    """TLS over the guarded dialer."""
 
 
 def post(
@@ -61,15 +43,18 @@ def post(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{url!r} is not an http(s) URL"
-    kind = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
-    connection = kind(parts.hostname, parts.port, timeout=timeout)
-    connection.policy = policy
+    https = parts.scheme == "https"
     # `timeout` bounds the whole POST, not each read: a receiver trickling its answer a
     # byte at a time is cut off when it is up.
-    connection.deadline = deadline = Deadline(timeout)
+    deadline = Deadline(timeout)
     deadline.start()
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: HTTPConnection | None = None
     try:
+        addresses = allowed_addresses(parts.hostname, parts.port or (443 if https else 80), policy)
+        connection = guarded_connection(
+            parts.hostname, parts.port, https=https, addresses=addresses, deadline=deadline
+        )
         connection.request(
             "POST",
             target,
@@ -85,7 +70,8 @@ def post(
             return f"{receiver} {parts.hostname} did not answer within {timeout:g} s"
         return f"could not reach {receiver} {parts.hostname}: {error}"
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
         deadline.stop()
     if 200 <= response.status < 300:
         return None
