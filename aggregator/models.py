@@ -519,3 +519,14 @@ class PollStats:
 
 def bound_label(bound: float) -> str:
     return f"{bound:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheCounts:
+    """One web process's response cache since it started, for /metrics."""
+
+    hits: int = 0
+    misses: int = 0  # answers Flask was asked for
+    evictions: int = 0  # answers pushed out to stay within the byte bound
+    bytes: int = 0  # held now
+    max_bytes: int = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from aggregator.store import Store
-from aggregator.web import responsecache
+from aggregator.web import create_app, responsecache
 from tests.fixtures_web import ManualClock, manual_cache_clock, serving
 from tests.storedata import outcome, report
-from tests.webapp import NOW, entry_titles
+from tests.webapp import NOW, entry_titles, write_config
 
 CACHED = (
     "/feeds/kaohsiung.atom",
@@ -321,3 +322,36 @@ def test_requests_made_once_do_not_push_out_an_answer_asked_for_again(
     client.get(polled)
 
     assert flask_calls.count == len(one_offs)
+
+
+def metric(client: FlaskClient, name: str) -> float:
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+def test_metrics_count_the_caches_hits_misses_and_evictions(
+    app: Flask, client: FlaskClient
+) -> None:
+    sizes = [len(client.get(f"/feeds/all.json?limit={limit}").data) for limit in (10, 20)]
+    # Room for one of the two answers at a time.
+    responsecache.install(app, max_bytes=max(sizes) + 4096)
+
+    for limit in (10, 20, 10, 10):
+        client.get(f"/feeds/all.json?limit={limit}")
+
+    assert metric(client, "aggregator_response_cache_hits_total") == 1
+    assert metric(client, "aggregator_response_cache_misses_total") == 3
+    assert metric(client, "aggregator_response_cache_evictions_total") == 2
+    assert 0 < metric(client, "aggregator_response_cache_bytes") <= max(sizes) + 4096
+
+
+def test_the_caches_bound_is_a_setting(store: Store, db_url: str, tmp_path: Path) -> None:
+    config_path = write_config(tmp_path)
+    app = create_app(
+        {"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path), "AGGREGATOR_CACHE_MB": "3"}
+    )
+
+    assert responsecache.cache_counts(app).max_bytes == 3 * 1024 * 1024
+    assert metric(app.test_client(), "aggregator_response_cache_max_bytes") == 3 * 1024 * 1024

@@ -14,6 +14,7 @@ from datetime import timedelta
 DEFAULT_DATABASE_URL = "sqlite:///aggregator.db"
 DEFAULT_CONFIG_PATH = "feeds.yaml"
 DEFAULT_PORT = 8000
+DEFAULT_CACHE_MB = 64  # per web process
 
 
 class InvalidEnvironment(ValueError):
@@ -28,6 +29,7 @@ class Environment:
     secret_key: str | None = None  # signs session cookies; None: a key the store makes once
     lease: timedelta | None = None  # how long a worker's claim on a source lasts; None: its default
     port: int = DEFAULT_PORT
+    cache_bytes: int = DEFAULT_CACHE_MB * 1024 * 1024  # the response cache's bound
 
 
 def read_environment(environ: Mapping[str, str] = os.environ) -> Environment:
@@ -39,6 +41,7 @@ def read_environment(environ: Mapping[str, str] = os.environ) -> Environment:
         secret_key=environ.get("AGGREGATOR_SECRET_KEY") or None,
         lease=_lease(environ.get("AGGREGATOR_LEASE_SECONDS")),
         port=_port(environ.get("PORT")),
+        cache_bytes=_cache_bytes(environ.get("AGGREGATOR_CACHE_MB")),
     )
 
 
@@ -62,3 +65,13 @@ def _port(text: str | None) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise InvalidEnvironment(f"PORT={text!r} is not a port number")
     return int(text)
+
+
+def _cache_bytes(text: str | None) -> int:
+    if not text:
+        return DEFAULT_CACHE_MB * 1024 * 1024
+    if not text.isdigit():
+        raise InvalidEnvironment(
+            f"AGGREGATOR_CACHE_MB={text!r} is not a whole number of megabytes (0 turns it off)"
+        )
+    return int(text) * 1024 * 1024

@@ -10,6 +10,7 @@ from aggregator.models import (
     LATENCY_SUM_MS,
     MERGES,
     POLLS,
+    CacheCounts,
     PollStats,
     PollStatus,
     SourceHealth,
@@ -17,9 +18,14 @@ from aggregator.models import (
 
 POLL_STATUSES: tuple[PollStatus, ...] = ("ok", "not_modified", "unchanged_body", "failed")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NO_CACHE = CacheCounts()
 
 
-def exposition(stats: PollStats, healths: Sequence[SourceHealth]) -> str:
+def exposition(
+    stats: PollStats, healths: Sequence[SourceHealth], cache: CacheCounts = NO_CACHE
+) -> str:
+    """Poll counters and source health come from the database (every process tells the
+    same); the response cache's figures are this web process's own."""
     lines: list[str] = []
     _family(
         lines,
@@ -66,6 +72,18 @@ def exposition(stats: PollStats, healths: Sequence[SourceHealth]) -> str:
         "1 when a source's last poll worked, 0 when it failed or never ran.",
         ((_source_label(h), int(h.status == "ok")) for h in healths),
     )
+    for name, kind, help_text, value in (
+        ("hits_total", "counter", "Answers replayed from this process's response cache.",
+         cache.hits),
+        ("misses_total", "counter", "Requests the response cache passed to the app.",
+         cache.misses),
+        ("evictions_total", "counter", "Answers dropped to keep the cache within its bound.",
+         cache.evictions),
+        ("bytes", "gauge", "Bytes of answers the response cache holds.", cache.bytes),
+        ("max_bytes", "gauge", "The response cache's bound (AGGREGATOR_CACHE_MB).",
+         cache.max_bytes),
+    ):
+        _family(lines, f"aggregator_response_cache_{name}", kind, help_text, [("", value)])
     return "\n".join(lines) + "\n"
 
 

@@ -74,7 +74,7 @@ def create_app(
     errors.init_app(app)
     for blueprint in (reader.bp, feeds.bp, api.bp, staff.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
-    responsecache.install(app)
+    responsecache.install(app, max_bytes=environment.cache_bytes)
     proxies = app.extensions[EXTENSION_KEY].config.settings.trusted_proxies
     if proxies:
         # Outside the response cache, so that it keys answers on the forwarded host too.

@@ -36,6 +36,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified, parse_date
 
+from aggregator.models import CacheCounts
 from aggregator.store import StoreUnavailable
 from aggregator.web.state import EXTENSION_KEY, AppState
 
@@ -46,6 +47,7 @@ VERSION_CHECK_SECONDS = 1.0
 # Every category × format × encoding × language of the feeds and the first river pages
 # fit many times over; a process keeps at most this much of answers in memory.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+CACHE_KEY = "aggregator.response_cache"
 # What an answer costs beyond its body and headers (key, bookkeeping), roughly.
 _ANSWER_OVERHEAD_BYTES = 512
 # The part of the bytes that answers asked for more than once may hold (see `_Answers`).
@@ -95,7 +97,14 @@ def install(
         inner = inner.flask
     cache = ResponseCache(app, inner, max_bytes=max_bytes, clock=clock)
     app.wsgi_app = cache  # type: ignore[method-assign]
+    app.extensions[CACHE_KEY] = cache
     return cache
+
+
+def cache_counts(app: Flask) -> CacheCounts:
+    """What the app's response cache has done in this process (zeros without one)."""
+    cache: ResponseCache | None = app.extensions.get(CACHE_KEY)
+    return cache.counts() if cache is not None else CacheCounts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +173,7 @@ class ResponseCache:
         self._fill_locks: dict[Key, threading.Lock] = {}
         self._lock = threading.Lock()  # guards the fields above and _version
         self._version: _VersionReading | None = None
+        self._hits = self._misses = 0
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # A cookie may be a staff sign-in: whatever it changes, Flask sees it.
@@ -192,7 +202,20 @@ class ResponseCache:
         answer = self._lookup(key, version)
         if answer is None:
             answer = self._fill(environ, key, version)
+        else:
+            with self._lock:
+                self._hits += 1
         return _replay(answer, environ, start_response)
+
+    def counts(self) -> CacheCounts:
+        with self._lock:
+            return CacheCounts(
+                hits=self._hits,
+                misses=self._misses,
+                evictions=self._answers.evictions,
+                bytes=self._answers.bytes,
+                max_bytes=self._answers.max_bytes,
+            )
 
     def _store_version(self) -> int:
         """The store's version, read from the database at most once per check interval."""
@@ -233,8 +256,9 @@ class ResponseCache:
                     return answer
                 unconditional = {k: v for k, v in environ.items() if k not in _CONDITIONAL}
                 answer = _call(self.flask, unconditional, version)
-                if answer.cacheable:
-                    with self._lock:
+                with self._lock:
+                    self._misses += 1
+                    if answer.cacheable:
                         self._answers.put(key, answer)
                 return answer
             finally:
@@ -280,8 +304,13 @@ class _Answers:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
+        self.evictions = 0
         self._probation = _Segment()
         self._protected = _Segment()
+
+    @property
+    def bytes(self) -> int:
+        return self._probation.bytes + self._protected.bytes
 
     def get(self, key: Key) -> _Answer | None:
         answer = self._protected.answers.get(key)
@@ -316,6 +345,7 @@ class _Answers:
         while self._probation.bytes + self._protected.bytes > self.max_bytes:
             segment = self._probation if self._probation.answers else self._protected
             segment.pop_oldest()
+            self.evictions += 1
 
 
 def _call(flask: WSGIApplication, environ: WSGIEnvironment, version: int) -> _Answer:
