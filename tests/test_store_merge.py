@@ -5,6 +5,8 @@ the shown report follows priority, and staff splits and forced merges outlast re
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -13,7 +15,8 @@ from html import escape
 import pytest
 
 from aggregator.models import EntryQuery, Report, StoredEntry
-from aggregator.store import Store, StoreError
+from aggregator.store import Store, StoreError, open_store
+from aggregator.store.migrate import upgrade
 from tests.dedup_corpus import Item, kinds, load_items
 from tests.storedata import T0, outcome, report, source
 
@@ -49,10 +52,18 @@ def corpus_report(item: Item) -> Report:
 
 def ingest(store: Store, items: list[Item]) -> dict[str, str]:
     """Each item as its own poll of its source, in publication order; item id → entry uid."""
+    by_date = sorted(items, key=lambda item: item.candidate.published)
+    return ingest_polls(store, [[item] for item in by_date])
+
+
+def ingest_polls(store: Store, polls: list[list[Item]]) -> dict[str, str]:
+    """Each list of items (all of one source) as one poll, in this order; item id → entry uid."""
+    items = [item for poll in polls for item in poll]
     sources = sorted({item.candidate.source_id for item in items})
     store.sync_sources([source(source_id) for source_id in sources], T0)
-    for item in sorted(items, key=lambda item: item.candidate.published):
-        store.apply_poll(outcome(item.candidate.source_id, new=[corpus_report(item)]))
+    for poll in polls:
+        new = [corpus_report(item) for item in poll]
+        store.apply_poll(outcome(poll[0].candidate.source_id, new=new))
     entry_of = {}
     for entry in every_entry(store):
         for attached in entry.reports:
@@ -92,6 +103,85 @@ def test_hard_negative_stays_apart_through_the_store(store: Store, kind: str) ->
         if first.story != second.story and entry_of[first.id] == entry_of[second.id]
     ]
     assert wrongly_merged == []
+
+
+def by_date(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda item: (item.candidate.published, item.id))
+
+
+def one_poll_per_source(items: list[Item]) -> list[list[Item]]:
+    """One pass: each source polled once with all its reports, sources by name."""
+    by_source: dict[str, list[Item]] = {}
+    for item in by_date(items):
+        by_source.setdefault(item.candidate.source_id, []).append(item)
+    return [by_source[name] for name in sorted(by_source)]
+
+
+def shuffled(seed: int) -> Callable[[list[Item]], list[list[Item]]]:
+    def order(items: list[Item]) -> list[list[Item]]:
+        polls = [[item] for item in by_date(items)]
+        random.Random(seed).shuffle(polls)
+        return polls
+
+    return order
+
+
+ARRIVAL_ORDERS: dict[str, Callable[[list[Item]], list[list[Item]]]] = {
+    "reverse of publication": lambda items: [[item] for item in reversed(by_date(items))],
+    "one pass, sources by name": one_poll_per_source,
+    "one pass, sources in reverse": lambda items: one_poll_per_source(items)[::-1],
+    "shuffled (seed 1)": shuffled(1),
+    "shuffled (seed 2)": shuffled(2),
+    "shuffled (seed 3)": shuffled(3),
+}
+
+
+def stories(entry_of: dict[str, str]) -> set[frozenset[str]]:
+    """The grouping: which items share an entry, whatever the entries are called."""
+    groups: dict[str, set[str]] = {}
+    for item_id, entry_id in entry_of.items():
+        groups.setdefault(entry_id, set()).add(item_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+@pytest.fixture(scope="module")
+def grouping_in_publication_order(tmp_path_factory: pytest.TempPathFactory) -> set[frozenset[str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('publication-order') / 'store.db'}"
+    upgrade(url)
+    reference = open_store(url)
+    try:
+        return stories(ingest(reference, list(corpus().values())))
+    finally:
+        reference.close()
+
+
+@pytest.mark.parametrize("order", ARRIVAL_ORDERS)
+def test_the_grouping_does_not_depend_on_the_order_reports_arrive_in(
+    store: Store, order: str, grouping_in_publication_order: set[frozenset[str]]
+) -> None:
+    polls = ARRIVAL_ORDERS[order](list(corpus().values()))
+
+    entry_of = ingest_polls(store, polls)
+
+    assert stories(entry_of) == grouping_in_publication_order
+
+
+def test_a_report_matching_two_entries_joins_them_and_the_younger_id_still_resolves(
+    store: Store,
+) -> None:
+    store.sync_sources([source("kcg"), source("nv"), source("cna")], T0)
+    first_half, second_half = STORY[:60], STORY[60:]
+    store.apply_poll(outcome("nv", new=[report("nv", "b", content=f"<p>{first_half}</p>")]))
+    store.apply_poll(outcome("cna", new=[report("cna", "c", content=f"<p>{second_half}</p>")]))
+    older, younger = sorted(every_entry(store), key=lambda entry: entry.reports[0].source_id)[::-1]
+
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=f"<p>{STORY}</p>")]))
+
+    [joined] = every_entry(store)
+    assert joined.id == older.id
+    assert {r.source_id for r in joined.reports} == {"kcg", "nv", "cna"}
+    found = store.entry(younger.id)
+    assert found is not None and found.id == older.id
 
 
 def test_the_merge_rule_and_score_are_kept_for_each_report(store: Store) -> None:
@@ -169,9 +259,12 @@ def test_a_third_copy_joins_one_side_of_a_split_only(store: Store) -> None:
     entry_uid = merged_pair(store)
     store.split_report(entry_uid, "nv", "王小明", NOW)
 
+    # It matches both sides: joining them would undo the split.
     store.apply_poll(outcome("cna", new=[report("cna", "c", content=STORY)]))
 
-    assert sorted(len(entry.reports) for entry in every_entry(store)) == [1, 2]
+    groups = [{r.source_id for r in entry.reports} for entry in every_entry(store)]
+    assert not any({"kcg", "nv"} <= group for group in groups)
+    assert sorted(len(group) for group in groups) == [1, 2]
 
 
 def test_a_forced_merge_attaches_the_other_entrys_reports(store: Store) -> None:

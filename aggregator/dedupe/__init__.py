@@ -7,7 +7,13 @@ of its `band_keys`, and asks `choose_entry` which entry, if any, it joins and by
 """
 
 from aggregator.dedupe.boilerplate import learn_boilerplate, strip_boilerplate, strip_title_affixes
-from aggregator.dedupe.decision import Candidate, MergeDecision, choose_entry, decide_merge
+from aggregator.dedupe.decision import (
+    Candidate,
+    MergeDecision,
+    choose_entry,
+    decide_merge,
+    matching_entries,
+)
 from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
 from aggregator.dedupe.learning import RecentTexts, SourceBoilerplates
 from aggregator.dedupe.report import (
@@ -29,6 +35,7 @@ __all__ = [
     "fingerprint_report",
     "fingerprint_reports",
     "learn_boilerplate",
+    "matching_entries",
     "strip_boilerplate",
     "strip_title_affixes",
 ]

@@ -78,22 +78,31 @@ def decide_merge(new: Candidate, existing: Candidate) -> MergeDecision | None:
     return None
 
 
-def choose_entry(
+def matching_entries(
     new: Candidate, entries: Mapping[str, Iterable[Candidate]]
-) -> tuple[str, MergeDecision] | None:
-    """The entry (by id) that `new` should join, with the decision, or None for a new entry.
+) -> list[tuple[str, MergeDecision]]:
+    """Every entry (by id) that `new` tells the story of, best match first, each with the
+    decision of its best-matching report.
 
     `entries` maps each candidate entry to its reports. An entry that already holds a
     report of `new`'s source is skipped: the source reported it under another identity,
-    so it is another story. Among the rest, the report that matches best wins.
+    so it is another story. A report matching two entries says they tell one story: the
+    store joins them, so that the order reports arrive in does not decide the grouping.
     """
-    best: tuple[str, MergeDecision] | None = None
+    found: list[tuple[str, MergeDecision]] = []
     for entry_id, reports in entries.items():
         reports = tuple(reports)
         if any(report.source_id == new.source_id for report in reports):
             continue
-        for report in reports:
-            decision = decide_merge(new, report)
-            if decision and (best is None or decision.score > best[1].score):
-                best = (entry_id, decision)
-    return best
+        decisions = [d for d in (decide_merge(new, report) for report in reports) if d]
+        if decisions:
+            found.append((entry_id, max(decisions, key=lambda decision: decision.score)))
+    return sorted(found, key=lambda match: -match[1].score)
+
+
+def choose_entry(
+    new: Candidate, entries: Mapping[str, Iterable[Candidate]]
+) -> tuple[str, MergeDecision] | None:
+    """The entry (by id) that matches `new` best, with the decision, or None for a new entry."""
+    found = matching_entries(new, entries)
+    return found[0] if found else None
