@@ -14,6 +14,7 @@ from html import escape
 
 import pytest
 
+from aggregator.cli import main
 from aggregator.models import EntryQuery, Report, StoredEntry
 from aggregator.store import Store, StoreError, open_store
 from aggregator.store.migrate import upgrade
@@ -313,6 +314,53 @@ def test_splitting_an_entry_of_one_report_is_refused(store: Store) -> None:
 
     with pytest.raises(StoreError, match="nothing to split"):
         store.split_report(entry.id, "kcg", "王小明", NOW)
+
+
+def explain(db_url: str, first: str, second: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["merge", "explain", first, second, "--db", db_url]) == 0
+    return capsys.readouterr().out
+
+
+def test_explain_says_which_rule_merged_two_reports_named_by_entry_or_link(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=f"<p>{STORY}</p>")]))
+    copy = report("nv", "b", content=f"<p>【記者／高雄報導】{STORY}</p>")
+    store.apply_poll(outcome("nv", new=[copy]))
+    [entry] = every_entry(store)
+
+    printed = explain(db_url, entry.id, copy.link or "", capsys)
+
+    assert "same entry now: yes" in printed
+    assert "decision: merged by same-text" in printed
+    assert "conflicting numbers or dates: none" in printed
+
+
+def test_explain_names_the_veto_that_kept_two_template_releases_apart(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One day's notice from the bureau, the next day's as the portal republished it.
+    first, second = corpus()["air-0114"], corpus()["air-0115-portal"]
+    ingest(store, [first, second])
+
+    printed = explain(db_url, first.link, second.link, capsys)
+
+    assert "same entry now: no" in printed
+    assert "decision: kept apart by the veto: a number or date conflicts" in printed
+    assert "≠" in printed.split("conflicting numbers or dates:")[1]
+
+
+def test_explain_says_staff_split_two_reports_apart(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry_uid = merged_pair(store)
+    new_uid = store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    printed = explain(db_url, entry_uid, new_uid, capsys)
+
+    assert "same entry now: no" in printed
+    assert "staff: split apart, which wins over the decision" in printed
 
 
 def test_staff_actions_are_logged_with_who_and_what(store: Store) -> None:

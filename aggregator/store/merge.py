@@ -37,11 +37,15 @@ from aggregator.dedupe import (
     Candidate,
     Fingerprint,
     MergeDecision,
+    MergeExplanation,
+    explain_merge,
     fingerprint,
     matching_entries,
 )
 from aggregator.models import StaffAction
-from aggregator.store.rows import chunks
+from aggregator.store.errors import StoreError
+from aggregator.store.read import find_entry_id
+from aggregator.store.rows import AnyRow, chunks
 from aggregator.store.schema import (
     entries,
     entry_aliases,
@@ -388,6 +392,83 @@ def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> Non
             ],
         )
         after = rows[-1].id
+
+
+# --- explaining a pair --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedReport:
+    """One report of a pair being explained, and how the store holds it now."""
+
+    entry_uid: str
+    source_id: str
+    title: str
+    link: str | None
+    published: datetime
+    merge_rule: str  # how it joined its entry: "first", "same-url", a dedupe rule, staff
+    merge_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    """Why two reports are, or are not, one story: the decision with every signal, and
+    any staff override between them (which wins over the decision)."""
+
+    first: ExplainedReport
+    second: ExplainedReport
+    staff_override: str | None  # "apart" (split) or "together" (forced)
+    explanation: MergeExplanation
+
+
+def explain_pair(connection: Connection, first: str, second: str) -> PairExplanation:
+    """Explain two reports, each named by an entry id (its shown report) or a report link."""
+    one, other = _named_report(connection, first), _named_report(connection, second)
+    override = connection.scalar(
+        select(merge_overrides.c.kind).where(
+            merge_overrides.c.source_id == one.source_id,
+            merge_overrides.c.identity == one.identity,
+            merge_overrides.c.other_source_id == other.source_id,
+            merge_overrides.c.other_identity == other.identity,
+        )
+    )
+    explanation = explain_merge(_candidate(one), _candidate(other))
+    return PairExplanation(_explained(one), _explained(other), override, explanation)
+
+
+def _named_report(connection: Connection, name: str) -> AnyRow:
+    entry_id = find_entry_id(connection, name)
+    if entry_id is not None:
+        shown = select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+        which = reports.c.id == shown.scalar_subquery()
+    else:
+        which = or_(reports.c.link == name, reports.c.canonical_link == name)
+    row = connection.execute(
+        select(reports, entries.c.uid.label("entry_uid"))
+        .join(entries, entries.c.id == reports.c.entry_id)
+        .where(which)
+        .order_by(reports.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise StoreError(f"{name!r} is neither an entry id nor the link of a stored report")
+    return row
+
+
+def _candidate(row: AnyRow) -> Candidate:
+    return Candidate(row.source_id, row.identity, row.published, _stored(row.fingerprint))
+
+
+def _explained(row: AnyRow) -> ExplainedReport:
+    return ExplainedReport(
+        row.entry_uid,
+        row.source_id,
+        row.title,
+        row.link,
+        row.published,
+        row.merge_rule,
+        row.merge_score,
+    )
 
 
 # --- staff actions ----------------------------------------------------------------
