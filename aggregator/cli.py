@@ -34,6 +34,7 @@ from aggregator.parse.cap import area_categories
 from aggregator.parse.feed import ParseError, parse_feed
 from aggregator.schedule.poll import PassSummary, Poller
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
+from aggregator.store.merge import PairExplanation
 from aggregator.store.migrate import is_current, upgrade
 from aggregator.store.staff_accounts import StaffAccounts
 
@@ -414,6 +415,12 @@ def _add_merge_commands(
     force.add_argument("entry", metavar="ENTRY", help="the entry that keeps its id")
     force.add_argument("other", metavar="OTHER", help="the entry whose reports join it")
     force.set_defaults(command=cmd_merge_force)
+    explain = actions.add_parser(
+        "explain", parents=[common], help="why two reports were merged or kept apart"
+    )
+    for name in ("first", "second"):
+        explain.add_argument(name, metavar=name[0].upper(), help="an entry id or a report link")
+    explain.set_defaults(command=cmd_merge_explain)
 
 
 def cmd_merge_split(args: argparse.Namespace) -> int:
@@ -477,6 +484,41 @@ def _new_password() -> str:
     if getpass.getpass("Again: ") != password:
         raise CommandFailed("the two passwords differ")
     return password
+
+
+def cmd_merge_explain(args: argparse.Namespace) -> int:
+    with _staff_store(args) as store:
+        pair = store.explain_merge(args.first, args.second)
+    print("\n".join(_pair_lines(pair)))
+    return 0
+
+
+def _pair_lines(pair: PairExplanation) -> list[str]:
+    signals, decision = pair.explanation.signals, pair.explanation.decision
+    lines = [
+        f"{label}: {report.source_id} · {report.published.isoformat()} · {report.title}"
+        f"\n   {report.link or '(no link)'} · entry {report.entry_uid}, joined by"
+        f" {report.merge_rule}"
+        + ("" if report.merge_score is None else f" ({report.merge_score:.3f})")
+        for label, report in (("A", pair.first), ("B", pair.second))
+    ]
+    same_entry = pair.first.entry_uid == pair.second.entry_uid
+    conflicts = "; ".join(signals.conflicting_facts) or "none"
+    lines += [
+        f"same entry now: {'yes' if same_entry else 'no'}",
+        f"same source: {'yes' if signals.same_source else 'no'}",
+        f"hours apart: {signals.hours_apart:.1f}",
+        f"jaccard: {signals.jaccard:.3f}",
+        f"containment: {signals.containment:.3f}",
+        f"shingles of the shorter text: {signals.smaller_shingles}",
+        f"conflicting numbers or dates: {conflicts}",
+        f"decision: {pair.explanation.reason}"
+        + ("" if decision is None else f" (score {decision.score:.3f})"),
+    ]
+    if pair.staff_override is not None:
+        staff = "split apart" if pair.staff_override == "apart" else "forced together"
+        lines.append(f"staff: {staff}, which wins over the decision")
+    return lines
 
 
 @contextmanager

@@ -1,32 +1,45 @@
-"""The labelled near-duplicate evaluation set in tests/data/dedup/, and how it is scored.
+"""The labelled near-duplicate evaluation sets, how they are written through the store in
+any arrival order, and how the result is scored.
 
-Each YAML file holds one kind of item: `originals`, one file per republication
-transformation (each item names its original in `of`), and one per hard negative
-(`neg_*`, each item naming what it must stay apart from in `against`, when that is not
-its own file's other items). Two items are the same story iff their `story` labels match.
+tests/data/dedup/ (the set the method is tuned on): each YAML file holds one kind of item:
+`originals`, one file per republication transformation (each item names its original in
+`of`), and one per hard negative (`neg_*`, each item naming what it must stay apart from in
+`against`, when that is not its own file's other items). tests/data/dedup-blind/ (written
+blind, never tuned on) has the same fields and names each item's kind in `kind`; its hard
+negatives are the `neg_*` files too. Two items are the same story iff their `story`
+labels match.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from aggregator.dedupe import Candidate, choose_entry, fingerprint
+from aggregator.models import EntryQuery, Report
+from aggregator.store import Store
+from tests.storedata import T0, outcome, report, source
 
 CORPUS_DIR = Path(__file__).parent / "data" / "dedup"
+BLIND_DIR = Path(__file__).parent / "data" / "dedup-blind"
+# The kinds the issue measures apart: pairs involving an edited rewrite or a wire flash.
+REWRITE_OR_FLASH = frozenset({"rewrite", "flash"})
 
 
 @dataclass(frozen=True)
 class Item:
     id: str
-    kind: str  # the file it came from
+    kind: str  # its `kind`, else the file it came from
+    negative: bool  # a hard negative (from a `neg_*` file)
     story: str
     title: str
     text: str
@@ -36,11 +49,12 @@ class Item:
     against: tuple[str, ...]  # what a hard negative must stay apart from
 
 
-def _item(kind: str, raw: dict[str, Any]) -> Item:
+def _item(file: str, raw: dict[str, Any]) -> Item:
     published: datetime = raw["published"]
     return Item(
         id=raw["id"],
-        kind=kind,
+        kind=raw.get("kind", file),
+        negative=file.startswith("neg_"),
         story=raw["story"],
         title=raw["title"],
         text=raw["text"],
@@ -56,20 +70,22 @@ def _item(kind: str, raw: dict[str, Any]) -> Item:
     )
 
 
-def load_items() -> dict[str, Item]:
+def load_items(folder: Path = CORPUS_DIR) -> dict[str, Item]:
     items: dict[str, Item] = {}
-    for path in sorted(CORPUS_DIR.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         for raw in yaml.safe_load(path.read_text("utf-8")):
             items[raw["id"]] = _item(path.stem, raw)
     return items
 
 
-def kinds(prefix: str) -> list[str]:
-    """The kinds whose files start with `prefix`; for parametrising tests."""
-    return sorted(
-        path.stem for path in CORPUS_DIR.glob("*.yaml")
-        if path.stem.startswith(prefix) and path.stem != "originals"
-    )
+def transformations(items: dict[str, Item]) -> list[str]:
+    """The kinds of republication (items made from another); for parametrising tests."""
+    return sorted({item.kind for item in items.values() if item.of and not item.negative})
+
+
+def hard_negatives(items: dict[str, Item]) -> list[str]:
+    """The kinds of look-alike that must stay apart; for parametrising tests."""
+    return sorted({item.kind for item in items.values() if item.negative})
 
 
 def cluster(items: Sequence[Item]) -> dict[str, str]:
@@ -89,6 +105,70 @@ def cluster(items: Sequence[Item]) -> dict[str, str]:
         for key in keys:
             index[key].add(entry)
     return entry_of
+
+
+# --- through the store, in any arrival order -------------------------------------------
+
+Polls = list[list[Item]]  # each inner list: one poll of one source
+
+
+def corpus_report(item: Item) -> Report:
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in item.text.splitlines() if line)
+    return report(
+        item.candidate.source_id,
+        item.candidate.identity,
+        title=item.title,
+        content=paragraphs,
+        link=item.link,
+        published=item.candidate.published.astimezone(UTC),
+    )
+
+
+def ingest_polls(store: Store, polls: Polls) -> dict[str, str]:
+    """Write each poll through the store, in this order; item id → entry uid."""
+    items = [item for poll in polls for item in poll]
+    names = sorted({item.candidate.source_id for item in items})
+    store.sync_sources([source(name) for name in names], T0)
+    for poll in polls:
+        store.apply_poll(outcome(poll[0].candidate.source_id, new=[corpus_report(i) for i in poll]))
+    by_report = {(item.candidate.source_id, item.link): item.id for item in items}
+    return {
+        by_report[(attached.source_id, attached.link or "")]: entry.id
+        for entry in store.entries(EntryQuery(limit=1000)).entries
+        for attached in entry.reports
+    }
+
+
+def by_date(items: Sequence[Item]) -> list[Item]:
+    return sorted(items, key=lambda item: (item.candidate.published, item.id))
+
+
+def one_poll_per_source(items: Sequence[Item]) -> Polls:
+    """One pass: each source polled once with all its reports, sources by name."""
+    by_source: defaultdict[str, list[Item]] = defaultdict(list)
+    for item in by_date(items):
+        by_source[item.candidate.source_id].append(item)
+    return [by_source[name] for name in sorted(by_source)]
+
+
+def _shuffled(seed: int) -> Callable[[Sequence[Item]], Polls]:
+    def order(items: Sequence[Item]) -> Polls:
+        polls = [[item] for item in by_date(items)]
+        random.Random(seed).shuffle(polls)
+        return polls
+
+    return order
+
+
+ARRIVAL_ORDERS: dict[str, Callable[[Sequence[Item]], Polls]] = {
+    "publication": lambda items: [[item] for item in by_date(items)],
+    "reverse of publication": lambda items: [[item] for item in reversed(by_date(items))],
+    "shuffled (seed 1)": _shuffled(1),
+    "shuffled (seed 2)": _shuffled(2),
+    "shuffled (seed 3)": _shuffled(3),
+    "one pass, sources by name": one_poll_per_source,
+    "one pass, sources in reverse": lambda items: one_poll_per_source(items)[::-1],
+}
 
 
 @dataclass(frozen=True)
@@ -115,12 +195,16 @@ class PairCounts:
 
 
 def pair_counts(items: Sequence[Item], entry_of: dict[str, str]) -> dict[str, PairCounts]:
-    """Pairwise counts overall ("all") and per kind (a pair counts for both its items' kinds)."""
+    """Pairwise counts overall ("all"), on pairs involving a rewrite or a flash
+("rewrite or flash"), and per kind (a pair counts for both its items' kinds)."""
     tallies: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for first, second in itertools.combinations(items, 2):
         same_story = first.story == second.story
         merged = entry_of[first.id] == entry_of[second.id]
         slot = (0 if merged else 2) if same_story else (1 if merged else 3)
-        for kind in {"all", first.kind, second.kind}:
+        involved = {first.kind, second.kind}
+        if involved & REWRITE_OR_FLASH:
+            involved.add("rewrite or flash")
+        for kind in involved | {"all"}:
             tallies[kind][slot] += 1
     return {kind: PairCounts(*counts) for kind, counts in tallies.items()}

@@ -26,10 +26,17 @@ from aggregator.dedupe import (
     strip_title_affixes,
 )
 from aggregator.models import Report
-from tests.dedup_corpus import Item, cluster, kinds, load_items, pair_counts
+from tests.dedup_corpus import (
+    Item,
+    cluster,
+    hard_negatives,
+    load_items,
+    pair_counts,
+    transformations,
+)
 
-TRANSFORMATIONS = [kind for kind in kinds("") if not kind.startswith("neg_")]
-HARD_NEGATIVES = kinds("neg_")
+TRANSFORMATIONS = transformations(load_items())
+HARD_NEGATIVES = hard_negatives(load_items())
 
 
 @cache

@@ -8,17 +8,25 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from html import escape
 
 import pytest
 
-from aggregator.models import EntryQuery, Report, StoredEntry
-from aggregator.store import Store, StoreError
-from tests.dedup_corpus import Item, kinds, load_items
+from aggregator.cli import main
+from aggregator.models import EntryQuery, StoredEntry
+from aggregator.store import Store, StoreError, open_store
+from aggregator.store.migrate import upgrade
+from tests.dedup_corpus import (
+    ARRIVAL_ORDERS,
+    Item,
+    hard_negatives,
+    ingest_polls,
+    load_items,
+    transformations,
+)
 from tests.storedata import T0, outcome, report, source
 
-TRANSFORMATIONS = [kind for kind in kinds("") if not kind.startswith("neg_")]
-HARD_NEGATIVES = kinds("neg_")
+TRANSFORMATIONS = transformations(load_items())
+HARD_NEGATIVES = hard_negatives(load_items())
 NEAR_DUPLICATE_RULES = {"same-text", "contained-text", "rewrite", "near-identical"}
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
@@ -35,31 +43,9 @@ def corpus() -> dict[str, Item]:
     return load_items()
 
 
-def corpus_report(item: Item) -> Report:
-    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in item.text.splitlines() if line)
-    return report(
-        item.candidate.source_id,
-        item.candidate.identity,
-        title=item.title,
-        content=paragraphs,
-        link=item.link,
-        published=item.candidate.published.astimezone(UTC),
-    )
-
-
 def ingest(store: Store, items: list[Item]) -> dict[str, str]:
     """Each item as its own poll of its source, in publication order; item id → entry uid."""
-    sources = sorted({item.candidate.source_id for item in items})
-    store.sync_sources([source(source_id) for source_id in sources], T0)
-    for item in sorted(items, key=lambda item: item.candidate.published):
-        store.apply_poll(outcome(item.candidate.source_id, new=[corpus_report(item)]))
-    entry_of = {}
-    for entry in every_entry(store):
-        for attached in entry.reports:
-            for item in items:
-                if item.link == attached.link and item.candidate.source_id == attached.source_id:
-                    entry_of[item.id] = entry.id
-    return entry_of
+    return ingest_polls(store, ARRIVAL_ORDERS["publication"](items))
 
 
 def every_entry(store: Store) -> list[StoredEntry]:
@@ -92,6 +78,54 @@ def test_hard_negative_stays_apart_through_the_store(store: Store, kind: str) ->
         if first.story != second.story and entry_of[first.id] == entry_of[second.id]
     ]
     assert wrongly_merged == []
+
+
+def stories(entry_of: dict[str, str]) -> set[frozenset[str]]:
+    """The grouping: which items share an entry, whatever the entries are called."""
+    groups: dict[str, set[str]] = {}
+    for item_id, entry_id in entry_of.items():
+        groups.setdefault(entry_id, set()).add(item_id)
+    return {frozenset(group) for group in groups.values()}
+
+
+@pytest.fixture(scope="module")
+def grouping_in_publication_order(tmp_path_factory: pytest.TempPathFactory) -> set[frozenset[str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('publication-order') / 'store.db'}"
+    upgrade(url)
+    reference = open_store(url)
+    try:
+        return stories(ingest(reference, list(corpus().values())))
+    finally:
+        reference.close()
+
+
+@pytest.mark.parametrize("order", [name for name in ARRIVAL_ORDERS if name != "publication"])
+def test_the_grouping_does_not_depend_on_the_order_reports_arrive_in(
+    store: Store, order: str, grouping_in_publication_order: set[frozenset[str]]
+) -> None:
+    polls = ARRIVAL_ORDERS[order](list(corpus().values()))
+
+    entry_of = ingest_polls(store, polls)
+
+    assert stories(entry_of) == grouping_in_publication_order
+
+
+def test_a_report_matching_two_entries_joins_them_and_the_younger_id_still_resolves(
+    store: Store,
+) -> None:
+    store.sync_sources([source("kcg"), source("nv"), source("cna")], T0)
+    first_half, second_half = STORY[:60], STORY[60:]
+    store.apply_poll(outcome("nv", new=[report("nv", "b", content=f"<p>{first_half}</p>")]))
+    store.apply_poll(outcome("cna", new=[report("cna", "c", content=f"<p>{second_half}</p>")]))
+    older, younger = sorted(every_entry(store), key=lambda entry: entry.reports[0].source_id)[::-1]
+
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=f"<p>{STORY}</p>")]))
+
+    [joined] = every_entry(store)
+    assert joined.id == older.id
+    assert {r.source_id for r in joined.reports} == {"kcg", "nv", "cna"}
+    found = store.entry(younger.id)
+    assert found is not None and found.id == older.id
 
 
 def test_the_merge_rule_and_score_are_kept_for_each_report(store: Store) -> None:
@@ -169,9 +203,12 @@ def test_a_third_copy_joins_one_side_of_a_split_only(store: Store) -> None:
     entry_uid = merged_pair(store)
     store.split_report(entry_uid, "nv", "王小明", NOW)
 
+    # It matches both sides: joining them would undo the split.
     store.apply_poll(outcome("cna", new=[report("cna", "c", content=STORY)]))
 
-    assert sorted(len(entry.reports) for entry in every_entry(store)) == [1, 2]
+    groups = [{r.source_id for r in entry.reports} for entry in every_entry(store)]
+    assert not any({"kcg", "nv"} <= group for group in groups)
+    assert sorted(len(group) for group in groups) == [1, 2]
 
 
 def test_a_forced_merge_attaches_the_other_entrys_reports(store: Store) -> None:
@@ -220,6 +257,53 @@ def test_splitting_an_entry_of_one_report_is_refused(store: Store) -> None:
 
     with pytest.raises(StoreError, match="nothing to split"):
         store.split_report(entry.id, "kcg", "王小明", NOW)
+
+
+def explain(db_url: str, first: str, second: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["merge", "explain", first, second, "--db", db_url]) == 0
+    return capsys.readouterr().out
+
+
+def test_explain_says_which_rule_merged_two_reports_named_by_entry_or_link(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.sync_sources([source("kcg"), source("nv")], T0)
+    store.apply_poll(outcome("kcg", new=[report("kcg", "a", content=f"<p>{STORY}</p>")]))
+    copy = report("nv", "b", content=f"<p>【記者／高雄報導】{STORY}</p>")
+    store.apply_poll(outcome("nv", new=[copy]))
+    [entry] = every_entry(store)
+
+    printed = explain(db_url, entry.id, copy.link or "", capsys)
+
+    assert "same entry now: yes" in printed
+    assert "decision: merged by same-text" in printed
+    assert "conflicting numbers or dates: none" in printed
+
+
+def test_explain_names_the_veto_that_kept_two_template_releases_apart(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One day's notice from the bureau, the next day's as the portal republished it.
+    first, second = corpus()["air-0114"], corpus()["air-0115-portal"]
+    ingest(store, [first, second])
+
+    printed = explain(db_url, first.link, second.link, capsys)
+
+    assert "same entry now: no" in printed
+    assert "decision: kept apart by the veto: a number or date conflicts" in printed
+    assert "≠" in printed.split("conflicting numbers or dates:")[1]
+
+
+def test_explain_says_staff_split_two_reports_apart(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry_uid = merged_pair(store)
+    new_uid = store.split_report(entry_uid, "nv", "王小明", NOW)
+
+    printed = explain(db_url, entry_uid, new_uid, capsys)
+
+    assert "same entry now: no" in printed
+    assert "staff: split apart, which wins over the decision" in printed
 
 
 def test_staff_actions_are_logged_with_who_and_what(store: Store) -> None:

@@ -7,7 +7,16 @@ of its `band_keys`, and asks `choose_entry` which entry, if any, it joins and by
 """
 
 from aggregator.dedupe.boilerplate import learn_boilerplate, strip_boilerplate, strip_title_affixes
-from aggregator.dedupe.decision import Candidate, MergeDecision, choose_entry, decide_merge
+from aggregator.dedupe.decision import (
+    Candidate,
+    MergeDecision,
+    MergeExplanation,
+    MergeSignals,
+    choose_entry,
+    decide_merge,
+    explain_merge,
+    matching_entries,
+)
 from aggregator.dedupe.fingerprint import Fingerprint, fingerprint
 from aggregator.dedupe.learning import RecentTexts, SourceBoilerplates
 from aggregator.dedupe.report import (
@@ -20,15 +29,19 @@ __all__ = [
     "Candidate",
     "Fingerprint",
     "MergeDecision",
+    "MergeExplanation",
+    "MergeSignals",
     "RecentTexts",
     "SourceBoilerplates",
     "candidate_from_report",
     "choose_entry",
     "decide_merge",
+    "explain_merge",
     "fingerprint",
     "fingerprint_report",
     "fingerprint_reports",
     "learn_boilerplate",
+    "matching_entries",
     "strip_boilerplate",
     "strip_title_affixes",
 ]

@@ -57,43 +57,106 @@ class MergeDecision:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class MergeSignals:
+    """Every signal the decision weighs, for two reports."""
+
+    same_source: bool
+    hours_apart: float
+    jaccard: float  # of the two texts' shingles
+    containment: float  # of the smaller text's shingles in the larger
+    smaller_shingles: int
+    conflicting_facts: tuple[str, ...]  # numbers or dates given differently in one context
+
+
+@dataclass(frozen=True, slots=True)
+class MergeExplanation:
+    """The signals, the decision (None: kept apart), and the rule or veto that decided."""
+
+    signals: MergeSignals
+    decision: MergeDecision | None
+    reason: str
+
+
+def explain_merge(new: Candidate, existing: Candidate) -> MergeExplanation:
+    """Whether `new` tells the same story as `existing`, with every signal and why."""
+    first, second = new.fingerprint, existing.fingerprint
+    signals = MergeSignals(
+        same_source=new.source_id == existing.source_id,
+        hours_apart=abs(new.published - existing.published) / timedelta(hours=1),
+        jaccard=jaccard(first.shingles, second.shingles),
+        containment=containment(first.shingles, second.shingles),
+        smaller_shingles=min(len(first.shingles), len(second.shingles)),
+        conflicting_facts=disagreements(first.facts, second.facts),
+    )
+    decision, reason = _decide(signals)
+    return MergeExplanation(signals, decision, reason)
+
+
+def _decide(signals: MergeSignals) -> tuple[MergeDecision | None, str]:
+    if signals.same_source:
+        return None, "kept apart by the veto: one source, two identities, two stories"
+    if signals.conflicting_facts:
+        return None, "kept apart by the veto: a number or date conflicts"
+    similarity, contained = signals.jaccard, signals.containment
+    if signals.hours_apart > WINDOW / timedelta(hours=1):
+        if similarity >= NEAR_IDENTICAL:
+            return (
+                MergeDecision("near-identical", similarity),
+                f"merged by near-identical: jaccard ≥ {NEAR_IDENTICAL} at any distance",
+            )
+        return None, (
+            f"kept apart: more than {WINDOW.days} days apart and jaccard < {NEAR_IDENTICAL}"
+        )
+    if similarity >= SAME_TEXT:
+        return MergeDecision("same-text", similarity), f"merged by same-text: jaccard ≥ {SAME_TEXT}"
+    if contained >= CONTAINED and signals.smaller_shingles >= MIN_CONTAINED_SHINGLES:
+        return MergeDecision("contained-text", contained), (
+            f"merged by contained-text: containment ≥ {CONTAINED}"
+            f" over ≥ {MIN_CONTAINED_SHINGLES} shingles"
+        )
+    if similarity >= REWRITE_JACCARD and contained >= REWRITE_CONTAINMENT:
+        return MergeDecision("rewrite", (similarity + contained) / 2), (
+            f"merged by rewrite: jaccard ≥ {REWRITE_JACCARD} and containment"
+            f" ≥ {REWRITE_CONTAINMENT}"
+        )
+    return None, (
+        f"kept apart: no rule holds (same-text: jaccard ≥ {SAME_TEXT}; contained-text:"
+        f" containment ≥ {CONTAINED} over ≥ {MIN_CONTAINED_SHINGLES} shingles; rewrite:"
+        f" jaccard ≥ {REWRITE_JACCARD} and containment ≥ {REWRITE_CONTAINMENT})"
+    )
+
+
 def decide_merge(new: Candidate, existing: Candidate) -> MergeDecision | None:
     """The rule by which `new` tells the same story as `existing`, or None when it does not."""
-    if new.source_id == existing.source_id:
-        return None
-    first, second = new.fingerprint, existing.fingerprint
-    if disagreements(first.facts, second.facts):
-        return None
-    similarity = jaccard(first.shingles, second.shingles)
-    if abs(new.published - existing.published) > WINDOW:
-        return MergeDecision("near-identical", similarity) if similarity >= NEAR_IDENTICAL else None
-    if similarity >= SAME_TEXT:
-        return MergeDecision("same-text", similarity)
-    contained = containment(first.shingles, second.shingles)
-    smaller = min(len(first.shingles), len(second.shingles))
-    if contained >= CONTAINED and smaller >= MIN_CONTAINED_SHINGLES:
-        return MergeDecision("contained-text", contained)
-    if similarity >= REWRITE_JACCARD and contained >= REWRITE_CONTAINMENT:
-        return MergeDecision("rewrite", (similarity + contained) / 2)
-    return None
+    return explain_merge(new, existing).decision
+
+
+def matching_entries(
+    new: Candidate, entries: Mapping[str, Iterable[Candidate]]
+) -> list[tuple[str, MergeDecision]]:
+    """Every entry (by id) that `new` tells the story of, best match first, each with the
+    decision of its best-matching report.
+
+    `entries` maps each candidate entry to its reports. An entry that already holds a
+    report of `new`'s source is skipped: the source reported it under another identity,
+    so it is another story. A report matching two entries says they tell one story: the
+    store joins them, so that the order reports arrive in does not decide the grouping.
+    """
+    found: list[tuple[str, MergeDecision]] = []
+    for entry_id, reports in entries.items():
+        reports = tuple(reports)
+        if any(report.source_id == new.source_id for report in reports):
+            continue
+        decisions = [d for d in (decide_merge(new, report) for report in reports) if d]
+        if decisions:
+            found.append((entry_id, max(decisions, key=lambda decision: decision.score)))
+    return sorted(found, key=lambda match: -match[1].score)
 
 
 def choose_entry(
     new: Candidate, entries: Mapping[str, Iterable[Candidate]]
 ) -> tuple[str, MergeDecision] | None:
-    """The entry (by id) that `new` should join, with the decision, or None for a new entry.
-
-    `entries` maps each candidate entry to its reports. An entry that already holds a
-    report of `new`'s source is skipped: the source reported it under another identity,
-    so it is another story. Among the rest, the report that matches best wins.
-    """
-    best: tuple[str, MergeDecision] | None = None
-    for entry_id, reports in entries.items():
-        reports = tuple(reports)
-        if any(report.source_id == new.source_id for report in reports):
-            continue
-        for report in reports:
-            decision = decide_merge(new, report)
-            if decision and (best is None or decision.score > best[1].score):
-                best = (entry_id, decision)
-    return best
+    """The entry (by id) that matches `new` best, with the decision, or None for a new entry."""
+    found = matching_entries(new, entries)
+    return found[0] if found else None

@@ -38,13 +38,15 @@ def _values_by_context(facts: Iterable[Fact]) -> Mapping[str, frozenset[str]]:
     return {context: frozenset(values) for context, values in grouped.items()}
 
 
-def disagreements(first: frozenset[Fact], second: frozenset[Fact]) -> int:
-    """How many contexts hold different numbers in the two texts: neither text's values
-    there contain the other's (a copy that drops a number is not disagreeing)."""
+def disagreements(first: frozenset[Fact], second: frozenset[Fact]) -> tuple[str, ...]:
+    """The contexts that hold different numbers in the two texts (neither text's values
+    there contain the other's: a copy that drops a number is not disagreeing), each as
+    "context: first values ≠ second values"."""
     first_values, second_values = _values_by_context(first), _values_by_context(second)
-    return sum(
-        1
-        for context in first_values.keys() & second_values.keys()
+    return tuple(
+        f"{context}: {','.join(sorted(first_values[context]))}"
+        f" ≠ {','.join(sorted(second_values[context]))}"
+        for context in sorted(first_values.keys() & second_values.keys())
         if not (
             first_values[context] <= second_values[context]
             or second_values[context] <= first_values[context]

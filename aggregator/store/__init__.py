@@ -155,6 +155,11 @@ class Store:
         """Attach every report of entry `other_uid` to entry `entry_uid`."""
         staff.force_merge(self._db, entry_uid, other_uid, actor, now)
 
+    def explain_merge(self, first: str, second: str) -> merge.PairExplanation:
+        """Why two reports (each an entry id or a report link) are, or are not, one story."""
+        with self._db.reading() as connection:
+            return merge.explain_pair(connection, first, second)
+
     # --- reading -------------------------------------------------------------
 
     def entries(self, query: EntryQuery) -> EntryPage:

@@ -4,10 +4,11 @@ A poll's plan brings its new reports' fingerprints (the store never computes the
 Inside `PollWriter.apply_poll`'s transaction (`write.py`), `choose_entries` finds for each
 report the entry it joins: a staff "together" override first, else the exact-link
 match unless staff split that pair apart, else the entries sharing a band key within
-CANDIDATE_WINDOW, decided by the pure `aggregator.dedupe.choose_entry`. `index_reports`
-writes the band keys of the reports just inserted. The staff actions' SQL (`split_apart`,
-`join_together`) lives here too; `staff.py` wraps each in one transaction with the entry
-bookkeeping.
+CANDIDATE_WINDOW, decided by the pure `aggregator.dedupe.matching_entries`; a report that
+matches several entries joins them into the oldest (`join_entries`), whose id the others'
+ids become aliases of. `index_reports` writes the band keys of the reports just inserted.
+The staff actions' SQL (`split_apart`, `join_together`) lives here too; `staff.py` wraps
+each in one transaction with the entry bookkeeping.
 """
 
 from __future__ import annotations
@@ -19,17 +20,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from aggregator.dedupe import (
     Candidate,
     Fingerprint,
-    choose_entry,
+    MergeDecision,
+    MergeExplanation,
+    explain_merge,
     fingerprint,
+    matching_entries,
 )
 from aggregator.models import StaffAction
-from aggregator.store.rows import chunks
-from aggregator.store.schema import merge_bands, merge_overrides, reports, staff_actions
+from aggregator.store.errors import StoreError
+from aggregator.store.read import find_entry_id
+from aggregator.store.rows import AnyRow, chunks
+from aggregator.store.schema import (
+    entries,
+    entry_aliases,
+    entry_categories,
+    merge_bands,
+    merge_overrides,
+    reports,
+    staff_actions,
+)
 from aggregator.text.story import story_text
 
 # Only entries whose reports share a band key and were published this close are compared:
@@ -48,11 +73,13 @@ _NO_FINGERPRINT = Fingerprint(title_key="", shingles=frozenset(), facts=frozense
 
 @dataclass(frozen=True, slots=True)
 class EntryChoice:
-    """The stored entry a new report joins, and the rule (and score) that decided it."""
+    """The stored entry a new report joins, and the rule (and score) that decided it;
+    `absorbs`: the other entries it matched too, which join `entry_id` (the oldest)."""
 
     entry_id: int
     rule: str
     score: float | None = None
+    absorbs: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -79,41 +106,124 @@ def choose_entries(
     same_url: Sequence[int | None],
 ) -> list[EntryChoice | None]:
     """For each new report of `source_id` (with the entry its canonical link matched, if
-    any), the entry it joins, or None for a new entry. No entry takes two of them."""
+    any), the entry it joins, or None for a new entry. No entry takes two of them.
+
+    A report that matches several entries joins them all, unless staff split any two of
+    them apart or they hold reports of one source: the grouping is then the same whatever
+    order the reports arrive in (a rewrite before its release, a flash before either)."""
     overrides = _overrides(connection, source_id, [candidate.identity for candidate in new])
     near = _near_entries(connection, new)
+    matches = [
+        [
+            (int(entry_id), decision)
+            for entry_id, decision in matching_entries(
+                candidate,
+                {
+                    str(entry_id): near.reports[entry_id]
+                    for entry_id in near.for_candidate(candidate)
+                    - overrides.get(candidate.identity, _Overrides()).apart
+                },
+            )
+        ]
+        for candidate in new
+    ]
+    several = {entry_id for found in matches if len(found) > 1 for entry_id, _ in found}
+    apart = _kept_apart(connection, several) if several else set()
     taken: set[int] = set()
     choices: list[EntryChoice | None] = []
-    for candidate, url_entry in zip(new, same_url, strict=True):
+    for candidate, url_entry, found in zip(new, same_url, matches, strict=True):
         own = overrides.get(candidate.identity, _Overrides())
-        choice = _choice(candidate, url_entry, own, near, taken)
+        choice = _choice(url_entry, own, found, taken, near, apart)
         if choice is not None:
-            taken.add(choice.entry_id)
+            taken.update((choice.entry_id, *choice.absorbs))
         choices.append(choice)
     return choices
 
 
 def _choice(
-    candidate: Candidate,
     url_entry: int | None,
     own: _Overrides,
-    near: _NearEntries,
+    found: list[tuple[int, MergeDecision]],
     taken: set[int],
+    near: _NearEntries,
+    apart: set[frozenset[int]],
 ) -> EntryChoice | None:
     forced = sorted(own.together - taken)
     if forced:
         return EntryChoice(forced[0], "forced")
     if url_entry is not None and url_entry not in own.apart | taken:
         return EntryChoice(url_entry, "same-url")
-    pool = {
-        str(entry_id): near.reports[entry_id]
-        for entry_id in near.for_candidate(candidate) - own.apart - taken
-    }
-    chosen = choose_entry(candidate, pool)
-    if chosen is None:
+    found = [(entry_id, decision) for entry_id, decision in found if entry_id not in taken]
+    if not found:
         return None
-    entry_id, decision = chosen
-    return EntryChoice(int(entry_id), decision.rule, decision.score)
+    best, decision = found[0]
+    joined = [best]
+    sources = {report.source_id for report in near.reports[best]}
+    for entry_id, _ in found[1:]:
+        holders = {report.source_id for report in near.reports[entry_id]}
+        if holders & sources or any(frozenset((entry_id, j)) in apart for j in joined):
+            continue
+        joined.append(entry_id)
+        sources |= holders
+    oldest = min(joined)
+    return EntryChoice(
+        oldest, decision.rule, decision.score, tuple(sorted(set(joined) - {oldest}))
+    )
+
+
+def _kept_apart(connection: Connection, entry_ids: set[int]) -> set[frozenset[int]]:
+    """The pairs of these entries that staff split apart: one holds a report that staff
+    split from a report the other holds. A join never undoes a split."""
+    mine, theirs = reports.alias("mine"), reports.alias("theirs")
+    pairs: set[frozenset[int]] = set()
+    for chunk in chunks(sorted(entry_ids)):
+        rows = connection.execute(
+            select(mine.c.entry_id, theirs.c.entry_id.label("other_entry_id"))
+            .select_from(merge_overrides)
+            .join(
+                mine,
+                and_(
+                    mine.c.source_id == merge_overrides.c.source_id,
+                    mine.c.identity == merge_overrides.c.identity,
+                ),
+            )
+            .join(
+                theirs,
+                and_(
+                    theirs.c.source_id == merge_overrides.c.other_source_id,
+                    theirs.c.identity == merge_overrides.c.other_identity,
+                ),
+            )
+            .where(
+                merge_overrides.c.kind == "apart",
+                mine.c.entry_id.in_(chunk),
+                theirs.c.entry_id.in_(sorted(entry_ids)),
+            )
+        )
+        pairs.update(frozenset((row.entry_id, row.other_entry_id)) for row in rows)
+    return pairs
+
+
+def join_entries(connection: Connection, entry_id: int, others: Sequence[int]) -> None:
+    """Move every report of `others` to entry `entry_id` and delete those entries, keeping
+    their public ids (and the ids they had absorbed) as aliases of `entry_id`. The caller
+    refreshes the entry's shown report, categories and search index."""
+    if not others:
+        return
+    connection.execute(
+        update(reports).where(reports.c.entry_id.in_(others)).values(entry_id=entry_id)
+    )
+    connection.execute(
+        update(entry_aliases).where(entry_aliases.c.entry_id.in_(others)).values(entry_id=entry_id)
+    )
+    connection.execute(
+        insert(entry_aliases).from_select(
+            ["uid", "entry_id"],
+            select(entries.c.uid, literal(entry_id)).where(entries.c.id.in_(others)),
+        )
+    )
+    connection.execute(delete(entry_categories).where(entry_categories.c.entry_id.in_(others)))
+    connection.execute(delete(entries).where(entries.c.id.in_(others)))
 
 
 @dataclass(slots=True)
@@ -283,6 +393,83 @@ def fingerprint_stored_reports(connection: Connection, batch: int = 2000) -> Non
             ],
         )
         after = rows[-1].id
+
+
+# --- explaining a pair --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedReport:
+    """One report of a pair being explained, and how the store holds it now."""
+
+    entry_uid: str
+    source_id: str
+    title: str
+    link: str | None
+    published: datetime
+    merge_rule: str  # how it joined its entry: "first", "same-url", a dedupe rule, staff
+    merge_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    """Why two reports are, or are not, one story: the decision with every signal, and
+    any staff override between them (which wins over the decision)."""
+
+    first: ExplainedReport
+    second: ExplainedReport
+    staff_override: str | None  # "apart" (split) or "together" (forced)
+    explanation: MergeExplanation
+
+
+def explain_pair(connection: Connection, first: str, second: str) -> PairExplanation:
+    """Explain two reports, each named by an entry id (its shown report) or a report link."""
+    one, other = _named_report(connection, first), _named_report(connection, second)
+    override = connection.scalar(
+        select(merge_overrides.c.kind).where(
+            merge_overrides.c.source_id == one.source_id,
+            merge_overrides.c.identity == one.identity,
+            merge_overrides.c.other_source_id == other.source_id,
+            merge_overrides.c.other_identity == other.identity,
+        )
+    )
+    explanation = explain_merge(_candidate(one), _candidate(other))
+    return PairExplanation(_explained(one), _explained(other), override, explanation)
+
+
+def _named_report(connection: Connection, name: str) -> AnyRow:
+    entry_id = find_entry_id(connection, name)
+    if entry_id is not None:
+        shown = select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+        which = reports.c.id == shown.scalar_subquery()
+    else:
+        which = or_(reports.c.link == name, reports.c.canonical_link == name)
+    row = connection.execute(
+        select(reports, entries.c.uid.label("entry_uid"))
+        .join(entries, entries.c.id == reports.c.entry_id)
+        .where(which)
+        .order_by(reports.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise StoreError(f"{name!r} is neither an entry id nor the link of a stored report")
+    return row
+
+
+def _candidate(row: AnyRow) -> Candidate:
+    return Candidate(row.source_id, row.identity, row.published, _stored(row.fingerprint))
+
+
+def _explained(row: AnyRow) -> ExplainedReport:
+    return ExplainedReport(
+        row.entry_uid,
+        row.source_id,
+        row.title,
+        row.link,
+        row.published,
+        row.merge_rule,
+        row.merge_score,
+    )
 
 
 # --- staff actions ----------------------------------------------------------------

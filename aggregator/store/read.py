@@ -23,7 +23,14 @@ from aggregator.models import (
 from aggregator.search.query import SearchQuery
 from aggregator.store.engine import Database
 from aggregator.store.rows import AnyRow
-from aggregator.store.schema import UTCDateTime, entries, entry_categories, reports, sources
+from aggregator.store.schema import (
+    UTCDateTime,
+    entries,
+    entry_aliases,
+    entry_categories,
+    reports,
+    sources,
+)
 from aggregator.store.search_sql import Order, search_entries
 from aggregator.store.shown import SHOWN_ORDER
 
@@ -91,8 +98,14 @@ def search_page(db: Database, query: SearchQuery, page: EntryQuery, order: Order
 
 
 def find_entry_id(connection: Connection, uid: str) -> int | None:
-    """The row id of the entry whose public id is `uid`, if there is one."""
-    return connection.scalar(select(entries.c.id).where(entries.c.uid == uid))
+    """The row id of the entry whose public id is `uid` (or was, before a later report
+    joined it to an older entry), if there is one."""
+    found = connection.scalar(select(entries.c.id).where(entries.c.uid == uid))
+    if found is None:
+        found = connection.scalar(
+            select(entry_aliases.c.entry_id).where(entry_aliases.c.uid == uid)
+        )
+    return found
 
 
 def entry(db: Database, uid: str) -> StoredEntry | None:

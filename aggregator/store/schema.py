@@ -259,6 +259,21 @@ merge_overrides = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# The public id of an entry that a later report joined to an older one: links to it still
+# find the story, now told by the entry that absorbed it.
+entry_aliases = Table(
+    "entry_aliases",
+    metadata,
+    Column("uid", String(36), primary_key=True),
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
 # Every staff action: who (the name given at sign-in, or the CLI user), what, when.
 staff_actions = Table(
     "staff_actions",

@@ -14,10 +14,14 @@ from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
-from aggregator.store.categories import add_entry_categories, categorise
+from aggregator.store.categories import (
+    add_entry_categories,
+    categorise,
+    rewrite_entry_categories,
+)
 from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
-from aggregator.store.merge import EntryChoice, choose_entries, index_reports
+from aggregator.store.merge import EntryChoice, choose_entries, index_reports, join_entries
 from aggregator.store.outbox import queue_feed_pings
 from aggregator.store.pollstats import record_poll
 from aggregator.store.rows import chunks
@@ -94,12 +98,17 @@ def _write_plan(
     created = iter(created_ids)
     entry_ids = [match.entry_id if match else next(created) for match in matches]
     _insert_reports(connection, plan, matches, entry_ids, noticed)
+    # A report that matched several entries joins them (the oldest keeps its id).
+    joined = {m.entry_id: m.absorbs for m in matches if m and m.absorbs}
+    for entry_id, absorbed in joined.items():
+        join_entries(connection, entry_id, absorbed)
     if fingerprinted:
         index_reports(connection, plan.source_id, fingerprinted)
     _show_first_reports(connection, created_ids)
     categorise(connection, created_ids, creating, categories)
     merged_entry_ids = {m.entry_id for m in matches if m}
     add_entry_categories(connection, merged_entry_ids, categories)
+    rewrite_entry_categories(connection, list(joined))
     for report, match in zip(plan.new, matches, strict=True):
         if match and report.categories:  # an alert's areas file the entry it joined too
             add_entry_categories(connection, {match.entry_id}, report.categories)
@@ -112,7 +121,10 @@ def _write_plan(
     changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
     changed_in_sight = refresh_entries(connection, merged_entry_ids | changed_entry_ids, noticed)
     # The index holds every report's text, shown or not: a merged report changes it too.
-    reindex_entries(connection, set(created_ids) | merged_entry_ids | changed_entry_ids)
+    absorbed_ids = {entry_id for absorbed in joined.values() for entry_id in absorbed}
+    reindex_entries(
+        connection, set(created_ids) | merged_entry_ids | changed_entry_ids | absorbed_ids
+    )
     return WriteCounts(
         new=len(created_ids),
         updated=len(changed_in_sight & changed_entry_ids),

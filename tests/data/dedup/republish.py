@@ -148,8 +148,28 @@ def title_prefix(original: Item, others: list[Item], rng: random.Random) -> Item
     return item
 
 
+# What wire desks shorten in a flash: the city government's name, the relative date.
+FLASH_EDITS = (("高雄市政府", "高市府"), ("臺北市政府", "北市府"), ("市政府", "市府"), ("臺", "台"))
+
+
+def flash(original: Item, others: list[Item], rng: random.Random) -> Item:
+    """A wire flash: a short new headline and 50-70 characters of the lead, lightly
+    edited, ending in "…", 15 minutes to 4 hours after the release."""
+    item = _republication(
+        original, "flash", "wire-flash", f"https://wire.example/flash/{original['id']}", 0,
+    )
+    item["published"] = original["published"] + timedelta(minutes=rng.randint(15, 240))
+    item["title"] = "快訊／" + NEW_HEADLINES[original["id"]].split("　")[0]
+    lead = re.sub(r"今\((\d+)\)日", r"\1日", original["text"].split("\n")[0])
+    for long, short in FLASH_EDITS:
+        lead = lead.replace(long, short)
+    item["text"] = lead[: rng.randint(50, 70)].rstrip("，、") + "…"
+    return item
+
+
 TRANSFORMATIONS: tuple[Callable[[Item, list[Item], random.Random], Item], ...] = (
     new_headline, byline_related, light_edits, truncated_summary, tracking_link, title_prefix,
+    flash,
 )
 
 
