@@ -74,13 +74,3 @@ def containment(first: frozenset[int], second: frozenset[int]) -> float:
     if not first or not second:
         return 0.0
     return len(first & second) / min(len(first), len(second))
-
-
-def bigram_dice(first: str, second: str) -> float:
-    """Dice coefficient of character bigrams: for short strings such as titles, where
-    4-grams are too few to compare."""
-    first_grams = {first[i : i + 2] for i in range(len(first) - 1)}
-    second_grams = {second[i : i + 2] for i in range(len(second) - 1)}
-    if not first_grams or not second_grams:
-        return 1.0 if first and first == second else 0.0
-    return 2 * len(first_grams & second_grams) / (len(first_grams) + len(second_grams))
