@@ -1,4 +1,4 @@
-"""The `aggregator` command: the outside interface described in CONTRACT.md."""
+"""The `aggregator` command: every command README.md lists."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.command(args))
     except ConfigError as error:
-        # The contract's format: one `FILE:LINE: reason` per problem, nothing around it.
+        # One `FILE:LINE: reason` per problem, nothing around it: editors and scripts read it.
         print("\n".join(map(str, error.problems)), file=sys.stderr)
         return 1
     except (CommandFailed, InvalidEnvironment, StoreUnavailable, OpmlImportError) as error:

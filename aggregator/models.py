@@ -247,7 +247,7 @@ class WritePlan:
 
 @dataclass(frozen=True, slots=True)
 class SourceReport:
-    """One report attached to a stored entry, as the contract's `sources` lists it."""
+    """One report attached to a stored entry, as the API's `sources` lists it."""
 
     source_id: str
     source_title: str
