@@ -220,8 +220,18 @@ def test_the_embed_theme_can_be_forced(client: FlaskClient, theme: str) -> None:
     assert f'data-theme="{theme}"' in page_text(client, f"/embed/kaohsiung?theme={theme}")
 
 
-def test_without_a_theme_the_embed_follows_the_visitor(client: FlaskClient) -> None:
-    assert "data-theme" not in page_text(client, "/embed/kaohsiung")
+def test_without_a_theme_the_embed_is_light_whatever_the_visitors_system_says(
+    client: FlaskClient,
+) -> None:
+    page = page_text(client, "/embed/kaohsiung")
+    assert 'data-theme="light"' in page
+    assert '<meta name="color-scheme" content="light">' in page
+
+
+def test_theme_auto_lets_the_embed_follow_the_visitor(client: FlaskClient) -> None:
+    page = page_text(client, "/embed/kaohsiung?theme=auto")
+    assert "data-theme" not in page
+    assert '<meta name="color-scheme" content="light dark">' in page
 
 
 @pytest.mark.parametrize(
@@ -231,7 +241,7 @@ def test_without_a_theme_the_embed_follows_the_visitor(client: FlaskClient) -> N
         ("/embed/kaohsiung?limit=51", 400, "limit 必須是 1 到 50 之間的整數"),
         ("/embed/kaohsiung?limit=0", 400, "limit 必須是 1 到 50 之間的整數"),
         ("/embed/kaohsiung?limit=ten", 400, "收到的是「ten」"),
-        ("/embed/kaohsiung?theme=neon", 400, "theme 只能是 light 或 dark"),
+        ("/embed/kaohsiung?theme=neon", 400, "theme 只能是 light、dark 或 auto"),
     ],
 )
 def test_a_bad_embed_address_says_what_is_wrong(

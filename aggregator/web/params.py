@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
 
-Theme = Literal["light", "dark"]
-THEMES: tuple[Theme, ...] = ("light", "dark")
+Theme = Literal["light", "dark", "auto"]
+THEMES: tuple[Theme, ...] = ("light", "dark", "auto")
 ORDERS: tuple[Order, ...] = ("newest", "relevance")
 
 
@@ -116,10 +116,12 @@ def limit(args: MultiDict[str, str], *, default: int, maximum: int) -> int:
     return int(given)
 
 
-def theme(args: MultiDict[str, str]) -> Theme | None:
+def theme(args: MultiDict[str, str]) -> Theme:
+    """An embed's theme: light unless the host page asks for dark, or for `auto` (the
+    visitor's system setting, which may not match a light host page)."""
     given = _given(args, "theme")
     if given is None:
-        return None
+        return "light"
     for known in THEMES:
         if given == known:
             return known
