@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars, text_to_html
+from aggregator.parse.sanitize import sanitize_html, text_to_html
+from aggregator.text.chars import strip_control_chars
 
 HOSTILE = [
     pytest.param('<p>市府公告<script>alert("x")</script></p>', "alert", id="script"),

@@ -29,7 +29,7 @@ USUAL_GAP_PERCENTILE = 0.9
 MIN_GAPS = 5  # fewer gaps than this say nothing about a cadence
 MIN_QUIET = timedelta(hours=6)  # never flag a shorter silence, however busy the source
 NO_NEW_LIMIT = timedelta(days=7)
-# How the parser words a response that is a web page (aggregator/parse.py).
+# How the parser words a response that is a web page (aggregator/parse/feed.py).
 HTML_ERROR_MARK = "returned an HTML page"
 
 

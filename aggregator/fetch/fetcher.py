@@ -40,7 +40,7 @@ from aggregator.fetch.netpolicy import (
     machine_of,
 )
 from aggregator.models import FetchResult, FetchStatus, Validators
-from aggregator.parse.sanitize import strip_control_chars
+from aggregator.text.chars import strip_control_chars
 
 PROJECT_URL = "https://github.com/feed-aggregator/feed-aggregator"
 USER_AGENT = f"feed-aggregator/{__version__} (+{PROJECT_URL})"

@@ -20,14 +20,9 @@ from aggregator.parse.html_list import document_links, item_content, read_html_l
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
 from aggregator.parse.raw import ParseError, RawEntry, RawFeed, RawText
-from aggregator.parse.sanitize import (
-    sanitize_html,
-    strip_bidi_controls,
-    strip_control_chars,
-    text_to_html,
-    web_link,
-)
+from aggregator.parse.sanitize import sanitize_html, strip_bidi_controls, text_to_html, web_link
 from aggregator.parse.xml_feed import read_xml_feed, root_element
+from aggregator.text.chars import strip_control_chars
 from aggregator.text.markup import inline_text
 
 __all__ = ["ParseError", "parse_feed", "parse_item_page"]

@@ -13,7 +13,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
-__all__ = ["sanitize_html", "strip_control_chars", "text_to_html", "web_link"]
+from aggregator.text.chars import strip_control_chars
+
+__all__ = ["sanitize_html", "text_to_html", "web_link"]
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -41,9 +43,6 @@ _URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _URL_ATTRIBUTES = frozenset({"href", "src"})
 WEB_SCHEMES = frozenset({"http", "https"})  # the only links offered to a browser
 
-# Characters XML 1.0 forbids: C0 controls other than tab, newline and carriage
-# return, the non-characters U+FFFE/U+FFFF, and surrogates (always lone in a str).
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
     """Safe HTML for our pages and feeds; relative href/src resolved against `base_url`."""
@@ -84,11 +83,6 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 def strip_bidi_controls(text: str) -> str:
     """Remove the bidi controls that reach past their own text."""
     return _BIDI_CONTROLS.sub("", text)
-
-
-def strip_control_chars(text: str) -> str:
-    """Remove the characters that would make an XML document we write ill-formed."""
-    return _XML_FORBIDDEN.sub("", text)
 
 
 def web_link(url: str | None, base: str | None = None) -> str | None:

@@ -15,7 +15,8 @@ from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import quoteattr
 
 from aggregator.models import Category, Config, SourceReport, StoredEntry
-from aggregator.parse.sanitize import sanitize_html, strip_control_chars, web_link
+from aggregator.parse.sanitize import sanitize_html, web_link
+from aggregator.text.chars import strip_control_chars
 
 ALL_CATEGORIES = "all"
 ALL_TITLE = "全部新聞"

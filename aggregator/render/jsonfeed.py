@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aggregator.models import SourceReport, StoredEntry
-from aggregator.parse.sanitize import strip_control_chars, web_link
+from aggregator.parse.sanitize import web_link
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -18,6 +18,7 @@ from aggregator.render.common import (
     entry_id,
     entry_title,
 )
+from aggregator.text.chars import strip_control_chars
 from aggregator.text.markup import inline_text
 
 MEDIA_TYPE = "application/feed+json"

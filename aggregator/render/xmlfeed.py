@@ -8,7 +8,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from aggregator.models import StoredEntry
-from aggregator.parse.sanitize import strip_control_chars, web_link
+from aggregator.parse.sanitize import web_link
 from aggregator.render.common import (
     FeedMeta,
     as_utc,
@@ -18,6 +18,7 @@ from aggregator.render.common import (
     entry_title,
     feed_updated,
 )
+from aggregator.text.chars import strip_control_chars
 
 
 def feed_generator(

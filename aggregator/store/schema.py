@@ -163,7 +163,7 @@ store_meta = Table(
     Column("value", BigInteger, nullable=False),
 )
 
-# --- watches, alerts and metrics (aggregator/alertstore.py, aggregator/pollstats.py) ---------
+# --- watches, alerts and metrics (store/alerts.py, store/pollstats.py) ----------------------
 # No foreign keys to entries: retention deletes entries, and a match or a sent alert outlives
 # them harmlessly (reads join and drop what is gone).
 

@@ -19,12 +19,12 @@ from aggregator.models import (
     SourceStatus,
     Validators,
 )
-from aggregator.parse.sanitize import strip_control_chars
 from aggregator.store.categories import rewrite_entry_categories
 from aggregator.store.engine import CLAIM_LOCK, Database, serialise
 from aggregator.store.rows import AnyRow
 from aggregator.store.schema import reports, sources
 from aggregator.store.version import bump_version
+from aggregator.text.chars import strip_control_chars
 
 MAX_ERROR = 2_000  # characters of last_error
 
