@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,6 +17,7 @@ import urllib3
 from flask import Flask
 from flask.testing import FlaskClient
 
+from aggregator.config.load import load_config
 from aggregator.store import Store
 from aggregator.web import create_app, responsecache
 from tests.fixtures_web import ManualClock, manual_cache_clock, serving
@@ -355,3 +358,61 @@ def test_the_caches_bound_is_a_setting(store: Store, db_url: str, tmp_path: Path
 
     assert responsecache.cache_counts(app).max_bytes == 3 * 1024 * 1024
     assert metric(app.test_client(), "aggregator_response_cache_max_bytes") == 3 * 1024 * 1024
+
+
+# --- answers that the clock makes stale ----------------------------------------------
+
+# 10:00 in Taipei, the site's zone.
+MORNING = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+class WallClock:
+    """The app's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def clocked_app(store: Store, db_url: str, directory: Path, wall: WallClock) -> Flask:
+    config_path = write_config(directory)
+    store.sync_sources(load_config(config_path).sources, MORNING - timedelta(days=1))
+    app = create_app(
+        {"DATABASE_URL": db_url, "AGGREGATOR_CONFIG": str(config_path), "CLOCK": wall}
+    )
+    manual_cache_clock(app)
+    return app
+
+
+def test_a_page_saying_today_is_made_afresh_once_the_day_has_turned(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    wall = WallClock(MORNING + timedelta(hours=6))  # 16:00 the same day
+    app = clocked_app(store, db_url, tmp_path, wall)
+    store.apply_poll(outcome("kcg", [report("kcg", "k", title=LATE_TITLE, published=MORNING)]))
+    client = app.test_client()
+
+    assert "今天 10:00" in client.get("/").text
+    wall.now = MORNING + timedelta(hours=14, minutes=30)  # 00:30 the next day, no new poll
+
+    assert "昨天 10:00" in client.get("/").text
+
+
+def test_a_feed_holding_an_alert_drops_it_once_it_expires_without_a_store_change(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    wall = WallClock(MORNING + timedelta(hours=1))
+    app = clocked_app(store, db_url, tmp_path, wall)
+    alert = report("kcg", "alert", title="豪雨特報", published=MORNING)
+    alert = replace(alert, expires=MORNING + timedelta(hours=3))
+    store.apply_poll(outcome("kcg", [alert]))
+    client = app.test_client()
+
+    assert "豪雨特報" in client.get("/feeds/all.atom").text
+    assert "豪雨特報" in client.get("/").text
+    wall.now = MORNING + timedelta(hours=4)
+
+    assert "豪雨特報" not in client.get("/feeds/all.atom").text
+    assert "豪雨特報" not in client.get("/").text

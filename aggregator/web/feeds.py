@@ -27,7 +27,7 @@ from aggregator.search.query import SearchQuery
 from aggregator.store.alerts import AlertStore
 from aggregator.web import params
 from aggregator.web.links import site_url
-from aggregator.web.responsecache import store_cached
+from aggregator.web.responsecache import store_cached, valid_while_in_force
 from aggregator.web.state import current_state
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -90,7 +90,9 @@ def watch_feed(name: str) -> Response:
     watch_meta = replace(
         meta, category=f"watch/{name}", title=f"{name}: {watch.query}", description=watch.query
     )
-    return _response(watch_meta, fmt, AlertStore(state.store).watch_entries(name, limit))
+    matched = AlertStore(state.store).watch_entries(name, limit)
+    valid_while_in_force(matched)
+    return _response(watch_meta, fmt, matched)
 
 
 def _search_meta(meta: FeedMeta, search: SearchQuery) -> FeedMeta:

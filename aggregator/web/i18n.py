@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -303,6 +303,13 @@ def day_time(moment: datetime, now: datetime, timezone: str, language: Language)
     if local.date() == today - timedelta(days=1):
         return translate(language, "time.yesterday", time=clock)
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def next_day(now: datetime, timezone: str) -> datetime:
+    """When the day after `now`'s begins in `timezone`: what '今天' means changes then."""
+    zone = ZoneInfo(timezone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), tzinfo=zone)
 
 
 def zone_label(timezone: str, language: Language) -> str:

@@ -7,7 +7,7 @@ page or JSON body that says what was wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -19,6 +19,8 @@ from aggregator.models import Config, EntryPage, EntryQuery
 from aggregator.search.query import QueryError, SearchQuery, parse_query
 from aggregator.store import Store
 from aggregator.store.search_sql import Order
+from aggregator.web.responsecache import valid_while_in_force
+from aggregator.web.state import current_state
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -158,10 +160,18 @@ def river_request(args: MultiDict[str, str], config: Config, *, page_size: int) 
 
 
 def river_page(store: Store, query: EntryQuery) -> EntryPage:
+    """A page of the river as of the app's clock (alerts expired by then left out); the
+    answer showing it holds until its first alert expires."""
     try:
-        return store.entries(query)
+        page = store.entries(_as_of_now(query))
     except ValueError as error:  # the store's word for a cursor it did not issue
         raise InvalidParameter(400, "error.bad_cursor") from error
+    valid_while_in_force(page.entries)
+    return page
+
+
+def _as_of_now(query: EntryQuery) -> EntryQuery:
+    return query if query.now is not None else replace(query, now=current_state().clock())
 
 
 # --- search --------------------------------------------------------------------
@@ -203,6 +213,8 @@ def matching_page(
     if search is None:
         return river_page(store, query)
     try:
-        return store.search(search, query, order)
+        page = store.search(search, _as_of_now(query), order)
     except QueryError as error:  # a cursor it did not give, or out of time: both in words
         raise InvalidParameter(400, "error.bad_search", reason=str(error)) from error
+    valid_while_in_force(page.entries)
+    return page

@@ -15,7 +15,7 @@ from aggregator.render.compare import compare_reports
 from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
-from aggregator.web import i18n, params
+from aggregator.web import i18n, params, responsecache
 from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
@@ -27,9 +27,12 @@ bp = Blueprint("reader", __name__)
 
 @bp.app_template_filter("day_time")
 def day_time(moment: datetime) -> str:
-    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday)."""
+    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday), which
+    hold until the next day begins in the site's zone."""
     state = current_state()
-    return i18n.day_time(moment, state.clock(), state.config.settings.timezone, current_language())
+    now, timezone = state.clock(), state.config.settings.timezone
+    responsecache.valid_until(i18n.next_day(now, timezone))
+    return i18n.day_time(moment, now, timezone, current_language())
 
 
 @bp.app_context_processor

@@ -10,8 +10,11 @@ while that version holds.
 Flask stays the one place that decides what an answer holds and which headers it carries.
 
 Only views marked `@store_cached` are kept: their answer depends on nothing but the request
-line, those two headers and the store (no session, no cookie, no clock). A request with a
-cookie may be a signed-in staff member, so it always reaches Flask.
+line, those two headers and the store (no session, no cookie). A request with a cookie may
+be a signed-in staff member, so it always reaches Flask. Where an answer also depends on the
+clock (a page saying 今天 goes stale at midnight, a feed holding an alert goes stale when the
+alert expires), the view says until when it holds with `valid_until`, and the cache asks
+Flask again from then on, store change or not.
 
 `Store.version()` is a counter in the database, so a write by a worker in another process
 invalidates answers too. Staleness bound: the version is read at most once per
@@ -36,7 +39,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified, parse_date
 
-from aggregator.models import CacheCounts
+from aggregator.models import CacheCounts, StoredEntry
 from aggregator.store import StoreUnavailable
 from aggregator.web.state import EXTENSION_KEY, AppState
 
@@ -58,6 +61,8 @@ _STORE_CACHED = "_aggregator_store_cached"
 _NOT_IN_304 = frozenset({"content-length", "content-type", "content-encoding"})
 # Validators of the client's copy: a miss asks Flask for the whole answer, then compares.
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+# Where a view leaves the moment its answer stops holding (`valid_until`) for the cache.
+_VALID_UNTIL = "aggregator.valid_until"
 
 Params = ParamSpec("Params")
 Key = tuple[str, str, str, str, str, str, str, str]
@@ -88,6 +93,21 @@ def store_cached(view: Callable[Params, object]) -> Callable[Params, Response]:
     return serve
 
 
+def valid_until(moment: datetime) -> None:
+    """Say that the answer being made holds only until `moment` (the app's clock): the
+    earliest moment any part of the page names wins."""
+    earlier: datetime | None = request.environ.get(_VALID_UNTIL)
+    if earlier is None or moment < earlier:
+        request.environ[_VALID_UNTIL] = moment
+
+
+def valid_while_in_force(entries: Iterable[StoredEntry]) -> None:
+    """The answer shows `entries`: it holds until the first of them expires (an alert)."""
+    expiries = [entry.expires for entry in entries if entry.expires is not None]
+    if expiries:
+        valid_until(min(expiries))
+
+
 def install(
     app: Flask, *, max_bytes: int = DEFAULT_MAX_BYTES, clock: Callable[[], float] = time.monotonic
 ) -> ResponseCache:
@@ -112,6 +132,7 @@ class _Answer:
     """Flask's answer as it was sent, with what replaying it needs worked out once."""
 
     store_version: int
+    valid_until: datetime | None  # on the app's clock; None: until the store changes
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -122,12 +143,18 @@ class _Answer:
 
     @classmethod
     def of(
-        cls, store_version: int, status: str, headers: list[tuple[str, str]], body: bytes
+        cls,
+        store_version: int,
+        valid_until: datetime | None,
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
     ) -> _Answer:
         named = {name.lower(): value for name, value in headers}
         last_modified = named.get("last-modified")
         return cls(
             store_version=store_version,
+            valid_until=valid_until,
             status=status,
             headers=headers,
             body=body,
@@ -234,7 +261,15 @@ class ResponseCache:
     def _lookup(self, key: Key, version: int) -> _Answer | None:
         with self._lock:
             answer = self._answers.get(key)
-            return answer if answer is not None and answer.store_version == version else None
+        if answer is None or answer.store_version != version:
+            return None
+        if answer.valid_until is not None and self._wall_clock() >= answer.valid_until:
+            return None
+        return answer
+
+    def _wall_clock(self) -> datetime:
+        state: AppState = self._app.extensions[EXTENSION_KEY]
+        return state.clock()
 
     def _is_store_cached(self, environ: WSGIEnvironment) -> bool:
         try:
@@ -365,7 +400,7 @@ def _call(flask: WSGIApplication, environ: WSGIEnvironment, version: int) -> _An
         if close is not None:
             close()
     status, headers = given[-1]
-    return _Answer.of(version, status, headers, body)
+    return _Answer.of(version, environ.get(_VALID_UNTIL), status, headers, body)
 
 
 def _replay(
