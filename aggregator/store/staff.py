@@ -17,6 +17,7 @@ from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
 from aggregator.store.merge import (
     actions_on,
+    join_entries,
     join_together,
     log_action,
     mark_merged_by_staff,
@@ -24,7 +25,7 @@ from aggregator.store.merge import (
 )
 from aggregator.store.read import find_entry_id, load_entries, source_report
 from aggregator.store.rows import AnyRow
-from aggregator.store.schema import entries, entry_categories, reports, sources
+from aggregator.store.schema import entries, reports, sources
 from aggregator.store.search_index import reindex_entries
 from aggregator.store.shown import SHOWN_FIELDS, SHOWN_ORDER, refresh_entries
 from aggregator.store.version import bump_version
@@ -95,7 +96,8 @@ def split_report(db: Database, entry_uid: str, source_id: str, actor: str, now: 
 
 def force_merge(db: Database, entry_uid: str, other_uid: str, actor: str, now: datetime) -> None:
     """Attach every report of entry `other_uid` to entry `entry_uid`, which keeps its id;
-    the pair stays merged across re-polls. The other entry's id stops resolving."""
+    the pair stays merged across re-polls. The other entry's id (and any it had absorbed)
+    stays an alias of `entry_uid`, so links to it still find the story."""
     with db.writing() as connection:
         serialise(connection, INGEST_LOCK)
         entry_id = _existing_entry_id(connection, entry_uid)
@@ -115,13 +117,9 @@ def force_merge(db: Database, entry_uid: str, other_uid: str, actor: str, now: d
                 f" {', '.join(sorted(shared))}: one source's two reports are two stories"
             )
         moving_ids = [row.id for row in moving]
-        connection.execute(
-            update(reports).where(reports.c.id.in_(moving_ids)).values(entry_id=entry_id)
-        )
+        join_entries(connection, entry_id, [other_id])
         mark_merged_by_staff(connection, moving_ids, "forced")
         join_together(connection, [row.id for row in kept], moving_ids, now)
-        connection.execute(entry_categories.delete().where(entry_categories.c.entry_id == other_id))
-        connection.execute(entries.delete().where(entries.c.id == other_id))
         _after_staff_action(connection, [entry_id, other_id], now)
         action = StaffAction(now, actor, "force-merge", entry_uid, {"merged": other_uid})
         log_action(connection, action)
