@@ -34,20 +34,26 @@ _EDIT_SYNONYMS = (
     ("社会住宅", "社宅"),
 )
 
-# LSH banding over the one-permutation MinHash sketch. A pair with Jaccard J shares at
-# least one band with probability 1 - (1 - J^ROWS)^BANDS: with 20 bands of 2 rows that is
-# 0.85 at J = 0.3 (the edited rewrites measure 0.35 and up), 0.997 at J = 0.5, and 0.008 at
-# J = 0.02 (the 99th percentile of two different stories), so candidate lists stay short.
-# More rows per band would cut candidates further but lose rewrites. The sketch (40 bins)
-# only finds candidates, never decides: the decision compares the exact shingle sets.
-# Copies that Jaccard cannot find because they are much shorter (a truncated summary) are
-# found by the lead key, the first LEAD_CHARS characters of the story; copies under the
-# same title by the title key. A wire flash (50-70 characters of the lead, lightly edited:
-# 高雄市政府→高市府) shares too few shingles with the release for its bands (Jaccard ~0.2)
-# and breaks the exact lead key; it is found by the lead bands: a sketch of the shingles of
-# the first LEAD_BAND_CHARS characters alone, which the flash's own first characters match
-# closely (on tests/data/dedup/ 7 of 22 flashes shared no other key with their release).
-BANDS = 20
+# Candidate keys: every kind of republication must share at least one with its original,
+# and each key is a row of the band index, written for every report: the keys per report are
+# most of what merging costs the write path (16 for a plain article, 26 before figure keys).
+# - LSH bands over the one-permutation MinHash sketch. A pair with Jaccard J shares at least
+#   one band with probability 1 - (1 - J^ROWS)^BANDS: with 6 bands of 2 rows that is 0.98
+#   at J = 0.7 (light edits measure 0.69 and up), 0.82 at J = 0.5, and 0.002 at J = 0.02
+#   (the 99th percentile of two different stories). The sketch only finds candidates,
+#   never decides: the decision compares the exact shingle sets. 20 bands found rewrites
+#   at J = 0.3 too, but rewrites that reword most sentences fall below that anyway and
+#   are found by their figures; with 6 bands, every republication on tests/data/dedup/
+#   still shares 2 or more keys with its original (4 bands left k01-rewrite with one).
+# - The lead key, the first LEAD_CHARS characters: a truncated summary.
+# - The title key: copies under the same title.
+# - Lead bands: single minima of the shingles of the first LEAD_BAND_CHARS characters. A
+#   wire flash (50-70 characters of the lead, lightly edited: 高雄市政府→高市府, 率領→率)
+#   shares a third of those shingles with the release; a single-row band then matches with
+#   probability ~0.3 each, so 8 of them find it with ~0.94 (2-row bands found h02-flash
+#   not at all). A shingle every release opens with (高市府) crowds its key out.
+# - Figure keys (below): an edited rewrite keeps its figures.
+BANDS = 6
 ROWS = 2
 LEAD_CHARS = 24
 LEAD_BANDS = 8
