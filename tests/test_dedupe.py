@@ -26,7 +26,13 @@ from aggregator.dedupe import (
     strip_boilerplate,
     strip_title_affixes,
 )
-from aggregator.dedupe.decision import CONTAINED, REWRITE_JACCARD, SLIP_AGREEING_FIGURES
+from aggregator.dedupe.decision import (
+    CONTAINED,
+    FIGURES_CONTAINED,
+    REWRITE_JACCARD,
+    SHARED_FIGURES,
+    SLIP_AGREEING_FIGURES,
+)
 from aggregator.models import Report
 from tests.dedup_corpus import (
     Item,
@@ -219,6 +225,16 @@ def test_a_rewrite_that_rewords_most_sentences_merges_on_its_figures() -> None:
     explanation = explain_merge(corpus()["h01-rewrite"].candidate, corpus()["h01"].candidate)
     assert explanation.signals.jaccard < REWRITE_JACCARD
     assert explanation.decision is not None and explanation.rule == "same-figures"
+
+
+def test_a_follow_up_within_the_window_restating_the_figures_stays_apart() -> None:
+    # Two days later: 1,240戶, 780元, 3成, 6分鐘 again, around new figures (8,612件, 14%).
+    follow_up = corpus()["h03-followup"]
+    for other in ("h03", "h03-rewrite", "h03-flash"):
+        explanation = explain_merge(follow_up.candidate, corpus()[other].candidate)
+        assert explanation.signals.shared_figures >= SHARED_FIGURES
+        assert explanation.signals.figures_contained < FIGURES_CONTAINED
+        assert explanation.decision is None
 
 
 def test_a_flash_that_abbreviates_the_city_and_bureau_still_merges() -> None:
