@@ -4,12 +4,13 @@ and what a fingerprint costs; then what merging costs the real ingest pipeline.
     python bench/dedup.py [--entries 100000] [--sources 100] [--batch 50] [--set tuning]
                           [--corpora ../shared/corpora]
 
-Both labelled sets, the tuning set tests/data/dedup/ and the blind set
-tests/data/dedup-blind/ (never tuned on), are written through a fresh SQLite store in
-several arrival orders (publication, its reverse, three seeded shuffles), each report its
-own poll of its source, and scored pairwise: overall, on pairs involving an edited rewrite
-or a wire flash, and per kind. `--entries 0` stops after the scores; `--set tuning` scores
-the tuning set alone, so that tuning never sees the blind set's figures.
+The labelled sets, the tuning set tests/data/dedup/ and the blind sets
+tests/data/dedup-blind/ and tests/data/dedup-blind-2/ (never tuned on), are written through
+a fresh SQLite store in several arrival orders (publication, its reverse, three seeded
+shuffles), each report its own poll of its source, and scored pairwise: overall, on pairs
+involving an edited rewrite or a wire flash, and per kind. `--entries 0` stops after the
+scores; `--set tuning` scores the tuning set alone, so that tuning never sees the blind
+sets' figures.
 
 `--corpora DIR` counts false merges on feeds nobody labelled: every feed file under DIR
 (other projects' test feeds) is parsed as its own source, every entry fingerprinted and
@@ -82,7 +83,7 @@ from bench.exact_links import fingerprints_without_band_keys
 from bench.feedhttp import Served, feed_server
 from tests.dedup_corpus import (
     ARRIVAL_ORDERS,
-    BLIND_DIR,
+    BLIND_DIRS,
     CORPUS_DIR,
     Item,
     ingest_polls,
@@ -480,14 +481,14 @@ def main() -> None:
                         help="sources the ingest part's reports are spread over")
     parser.add_argument("--batch", type=int, default=50,
                         help="reports each source's feed holds in a pass of the ingest part")
-    parser.add_argument("--set", choices=("both", "tuning", "blind"), default="both",
-                        help="which labelled set to score (tune with `tuning` only)")
+    parser.add_argument("--set", choices=("all", "tuning", "blind"), default="all",
+                        help="which labelled sets to score (tune with `tuning` only)")
     parser.add_argument("--corpora", type=Path,
                         help="count false merges across the feed files under this folder")
     arguments = parser.parse_args()
     if arguments.corpora:
         print_false_merges_across_feeds(arguments.corpora)
-    folders = {"both": (CORPUS_DIR, BLIND_DIR), "tuning": (CORPUS_DIR,), "blind": (BLIND_DIR,)}
+    folders = {"all": (CORPUS_DIR, *BLIND_DIRS), "tuning": (CORPUS_DIR,), "blind": BLIND_DIRS}
     for folder in folders[arguments.set]:
         print_scores_through_the_store(folder)
     items = list(load_items().values())

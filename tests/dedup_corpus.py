@@ -31,7 +31,13 @@ from aggregator.text.story import story_text
 from tests.storedata import T0, outcome, report, source
 
 CORPUS_DIR = Path(__file__).parent / "data" / "dedup"
-BLIND_DIR = Path(__file__).parent / "data" / "dedup-blind"
+# Written blind, each by a separate author from the issue's description alone, never tuned
+# on: the first was scored once on the method before figures and lead keys, the second
+# once on the method after them.
+BLIND_DIRS = (
+    Path(__file__).parent / "data" / "dedup-blind",
+    Path(__file__).parent / "data" / "dedup-blind-2",
+)
 # The kinds the issue measures apart: pairs involving an edited rewrite or a wire flash.
 REWRITE_OR_FLASH = frozenset({"rewrite", "rewrite_one_wrong_fact", "flash"})
 
