@@ -16,6 +16,7 @@ from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
 from aggregator.web import i18n, params
+from aggregator.web.auth import staff_name
 from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
@@ -144,4 +145,6 @@ def story(uid: str) -> str:
         shown=shown,
         others=[(other, compare_reports(shown.content, other.content)) for other in others],
         categories=state.config.categories,
+        # For signed-in staff: what the merge decision makes of each report and the shown one.
+        explanations=state.store.explain_reports(uid) if staff_name() else {},
     )
