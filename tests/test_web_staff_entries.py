@@ -56,6 +56,13 @@ def sign_in(client: FlaskClient, name: str = "王小明", password: str = PASSWO
     return client.post("/staff/sign-in", data=form).status_code
 
 
+@pytest.fixture
+def staff(client: FlaskClient) -> FlaskClient:
+    """`client`, signed in as 王小明."""
+    assert sign_in(client) == 302
+    return client
+
+
 def split_form(client: FlaskClient, entry: StoredEntry) -> dict[str, str]:
     token = token_on(client, f"/staff/entries/{entry.id}/split/cna")
     return {"csrf_token": token, "source": "cna"}
@@ -74,19 +81,18 @@ def test_the_staff_page_needs_a_sign_in_and_comes_back_after_it(
 
 
 def test_the_staff_page_says_in_words_why_each_report_was_merged(
-    client: FlaskClient, store: Store
+    staff: FlaskClient, store: Store
 ) -> None:
     entry = merged_entry(store)
-    sign_in(client)
 
-    page = client.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
+    page = staff.get(f"/staff/entries/{entry.id}").get_data(as_text=True)
 
     for source_id in ("kcg", "cna", "vision"):
         assert f'id="report-{source_id}"' in page
     assert page.count("同一網址") == 2
     assert "最先收到的報導" in page
     assert "same-url" not in page
-    english = client.get(f"/staff/entries/{entry.id}?lang=en").get_data(as_text=True)
+    english = staff.get(f"/staff/entries/{entry.id}?lang=en").get_data(as_text=True)
     assert english.count("Same link") == 2 and 'lang="en"' in english
 
 
@@ -98,12 +104,11 @@ def test_readers_see_no_staff_tools_on_the_story_page(client: FlaskClient, store
 
 
 def test_staff_see_split_links_and_the_merge_search_on_the_story_page(
-    client: FlaskClient, store: Store
+    staff: FlaskClient, store: Store
 ) -> None:
     entry = merged_entry(store)
-    sign_in(client)
 
-    page = client.get(f"/entries/{entry.id}").get_data(as_text=True)
+    page = staff.get(f"/entries/{entry.id}").get_data(as_text=True)
 
     assert page.count("分出這篇報導") == 3
     assert f'action="/staff/entries/{entry.id}/merge"' in page
