@@ -59,8 +59,9 @@ STAFF_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "staff.reports": "{count} 篇報導",
         "staff.actions": "編輯紀錄",
         "staff.actions_none": "還沒有編輯紀錄。",
-        "staff.log.split": "{actor} 分出「{source}」的報導，成為新聞 {new_entry}",
-        "staff.log.force-merge": "{actor} 把新聞 {merged} 併入這則",
+        "staff.log.split": "{actor} 分出「{source}」的報導，成為另一則新聞：",
+        "staff.log.new_entry": "打開",
+        "staff.log.force-merge": "{actor} 把另一則新聞併入這則，它原來的編號是",
         "staff.confirm_split": "確認分出報導",
         "staff.confirm_split_text": (
             "「{source}」的報導「{title}」將成為一則獨立的新聞，之後抓取時也不會再併回這則新聞。"
@@ -140,8 +141,9 @@ STAFF_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "staff.reports": "{count} reports",
         "staff.actions": "Staff log",
         "staff.actions_none": "No staff action yet.",
-        "staff.log.split": "{actor} split off the report of {source} as story {new_entry}",
-        "staff.log.force-merge": "{actor} merged story {merged} into this one",
+        "staff.log.split": "{actor} split off the report of {source} as a story of its own:",
+        "staff.log.new_entry": "open it",
+        "staff.log.force-merge": "{actor} merged another story into this one; its id was",
         "staff.confirm_split": "Split this report off?",
         "staff.confirm_split_text": (
             "The report of {source}, “{title}”, becomes a story of its own, and later polls"

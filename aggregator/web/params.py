@@ -40,7 +40,7 @@ PAGE_PARAMETERS: Mapping[str, frozenset[str]] = {
     "feeds.source_feed": frozenset({"q", "limit"}),
     "feeds.watch_feed": frozenset({"limit"}),
     "auth.sign_in": frozenset({"next", "lang"}),
-    "staff_entries.merge_search": frozenset({"q", "lang"}),
+    "staff_entries.merge_search": frozenset({"find", "lang"}),
 }
 _ANY_PAGE_PARAMETERS = frozenset({"lang"})
 

@@ -139,12 +139,15 @@ def story(uid: str) -> str:
     if found is None:
         raise params.InvalidParameter(404, "error.unknown_entry", value=uid)
     shown, *others = found.reports
+    staff = state.store.staff_entry(uid) if staff_name() else None
     return render_template(
         "story.html",
         entry=found.entry,
         shown=shown,
         others=[(other, compare_reports(shown.content, other.content)) for other in others],
         categories=state.config.categories,
-        # For signed-in staff: what the merge decision makes of each report and the shown one.
-        explanations=state.store.explain_reports(uid) if staff_name() else {},
+        # For signed-in staff: why each report is here, and what the merge decision makes of
+        # it beside the shown one.
+        merged={report.source_id: report for report in staff.reports} if staff else {},
+        explanations=state.store.explain_reports(uid) if staff else {},
     )

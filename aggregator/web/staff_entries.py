@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from aggregator.dedupe import MergeExplanation
@@ -76,17 +77,20 @@ def split(uid: str) -> Response | tuple[str, int]:
 @bp.get("/staff/entries/<uid>/merge")
 @staff_page
 def merge_search(uid: str) -> str:
-    """Other stories matching `?q=` (the site's search), to pick the one to merge in."""
+    """Other stories matching `?find=` (the site's search syntax), to pick the one to merge
+    in. Not `?q=`: that is the header's search box, which searches the river."""
     state = current_state()
     found = _staff_entry(uid)
-    search = params.search_filter(request.args, state.config)
+    search = params.search_filter(MultiDict({"q": request.args.get("find", "")}), state.config)
     choices: tuple[StoredEntry, ...] = ()
     if search is not None:
         query = EntryQuery(limit=MERGE_CHOICES + 1)
         page = params.matching_page(state.store, query, search, "relevance")
         choices = tuple(e for e in page.entries if e.id != uid)[:MERGE_CHOICES]
     text = search.text if search else ""
-    return render_template("staff/merge_search.html", staff=found, search=text, choices=choices)
+    return render_template(
+        "staff/merge_search.html", staff=found, merge_query=text, choices=choices
+    )
 
 
 @bp.get("/staff/entries/<uid>/merge/<other>")
@@ -116,6 +120,7 @@ def _page(uid: str, problem: str | None = None) -> str:
         "staff/entry.html",
         staff=_staff_entry(uid),
         explanations=current_state().store.explain_reports(uid),
+        source_titles=source_titles(),
         problem=problem,
     )
 
@@ -127,9 +132,13 @@ def _staff_entry(uid: str) -> StaffEntry:
     return found
 
 
+def source_titles() -> dict[str, str]:
+    """Each source's title by its id (the staff log records ids)."""
+    return {health.id: health.title for health in current_state().store.source_health()}
+
+
 def _source_title(source_id: str) -> str:
-    titles = {health.id: health.title for health in current_state().store.source_health()}
-    return titles.get(source_id) or source_id
+    return source_titles().get(source_id) or source_id
 
 
 def _actor() -> str:
