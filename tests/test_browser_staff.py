@@ -16,15 +16,19 @@ from aggregator.store import Store
 from aggregator.store.staff_accounts import StaffAccounts
 from tests.fixtures_browser import PHONE, VISITOR
 from tests.fixtures_web import serving
-from tests.storedata import outcome, report
-from tests.test_browser_story import REWRITE_TITLE, STORY_TITLE, ScriptErrors, scroll_width
-from tests.webapp import NOW, seeded_app
+from tests.test_browser_story import (
+    REWRITE_TITLE,
+    STORY_TITLE,
+    ScriptErrors,
+    add_harbour_story,
+    scroll_width,
+)
+from tests.webapp import seeded_app
 
 pytestmark = pytest.mark.browser
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 NAME, PASSWORD = "王小明", "correct horse battery staple"
-SHARED_LINK = "https://kcg.example.gov.tw/news/harbour"
 
 
 @pytest.fixture
@@ -32,24 +36,7 @@ def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     """The seeded app with a staff account, and a story the city and the wire service told."""
     StaffAccounts(store).add(NAME, PASSWORD, datetime.now(UTC))
     app = seeded_app(store, db_url, tmp_path)
-    city = report(
-        "kcg",
-        "harbour",
-        title=STORY_TITLE,
-        link=SHARED_LINK,
-        published=NOW,
-        content="<p>高雄港擴建今(3)日動工，總經費1,200億元。工程預計三年完成。</p>",
-    )
-    wire = report(
-        "cna",
-        "harbour",
-        title=REWRITE_TITLE,
-        link=SHARED_LINK,
-        published=NOW,
-        content="<p>高雄港擴建3日動工，總經費1200億元。工程預計2029年完成。市長陳其邁出席典禮。</p>",
-    )
-    store.apply_poll(outcome("kcg", [city], attempted_at=NOW))
-    store.apply_poll(outcome("cna", [wire], attempted_at=NOW))
+    add_harbour_story(store)
     with serving(app) as url:
         yield url
 
@@ -73,6 +60,15 @@ class Visit:
         self.page.screenshot(path=self.directory / f"{name}-{self.width}.png", full_page=True)
         width, viewport = scroll_width(self.page)
         assert width <= viewport, f"{name} scrolls sideways at {self.width} px"
+
+    def confirm(self, name: str, heading: str, button: str, back_to: str) -> str:
+        """On a confirmation page: check it, press `button`, and return the message the
+        page it goes back to shows."""
+        assert self.page.locator("h1").inner_text() == heading
+        self.check(name)
+        self.page.get_by_role("button", name=button).click()
+        self.page.wait_for_url(back_to)
+        return self.page.locator(".flash").inner_text()
 
 
 def test_staff_split_a_report_off_and_merge_it_back_by_searching(
@@ -98,11 +94,8 @@ def test_staff_split_a_report_off_and_merge_it_back_by_searching(
     wire = screen.locator("section.report", has_text=REWRITE_TITLE)
     assert "同一網址" in wire.locator(".merge-why").inner_text()
     wire.get_by_role("link", name="分出這篇報導").click()
-    assert screen.locator("h1").inner_text() == "確認分出報導"
-    visit.check("confirm-split")
-    screen.get_by_role("button", name="確定分出").click()
-    screen.wait_for_url(story)
-    assert "已分出「中央社」的報導" in screen.locator(".flash").inner_text()
+    done = visit.confirm("confirm-split", "確認分出報導", "確定分出", story)
+    assert "已分出「中央社」的報導" in done
     assert screen.locator("section.report", has_text=REWRITE_TITLE).count() == 0
     visit.check("story-after-split")
 
@@ -112,11 +105,7 @@ def test_staff_split_a_report_off_and_merge_it_back_by_searching(
     assert "中央社" in choice.inner_text()
     visit.check("merge-search")
     choice.get_by_role("link", name="選這則").click()
-    assert screen.locator("h1").inner_text() == "確認合併"
-    visit.check("confirm-merge")
-    screen.get_by_role("button", name="確定合併").click()
-    screen.wait_for_url(story)
-    assert "併入這則新聞" in screen.locator(".flash").inner_text()
+    assert "併入這則新聞" in visit.confirm("confirm-merge", "確認合併", "確定合併", story)
     assert screen.locator("section.report", has_text=REWRITE_TITLE).count() == 1
 
     screen.get_by_role("link", name="合併情形與編輯紀錄").click()
