@@ -220,6 +220,19 @@ def test_staff_find_the_story_to_merge_by_searching_and_confirm(
     assert "王小明 把另一則新聞併入這則" in log and split_off.id in log
 
 
+def test_a_merge_the_store_would_refuse_is_told_before_confirming(
+    staff: FlaskClient, store: Store
+) -> None:
+    entry = merged_entry(store)
+    entries = store.entries(EntryQuery(limit=100)).entries
+    [other] = [e for e in entries if e.title == "高雄市政新聞第 1 則"]
+
+    page = staff.get(f"/staff/entries/{entry.id}/merge/{other.id}").get_data(as_text=True)
+
+    assert "兩則新聞都有高雄市政府的報導：同一來源的兩篇報導是兩則新聞，不能合併。" in page
+    assert 'method="post"' not in page.split("</header>")[1]
+
+
 def test_a_refused_action_says_why(client: FlaskClient, store: Store) -> None:
     entry = merged_entry(store)
     sign_in(client)

@@ -74,7 +74,12 @@ STAFF_MESSAGES: Mapping[str, Mapping[str, str]] = {
             "另一則的網址將失效；之後抓取時兩者保持合併。這個動作會記在編輯紀錄中。"
         ),
         "staff.confirm_merge_button": "確定合併",
+        "staff.merge_same": "這是同一則新聞，不能和自己合併。",
+        "staff.merge_shared": (
+            "兩則新聞都有{sources}的報導：同一來源的兩篇報導是兩則新聞，不能合併。"
+        ),
         "staff.cancel": "取消",
+        "staff.back": "回到這則新聞",
         "staff.done_split": "已分出「{source}」的報導，成為一則新的新聞。",
         "staff.done_split_link": "打開新的新聞",
         "staff.done_merge": "已把「{title}」併入這則新聞。",
@@ -157,7 +162,13 @@ STAFF_MESSAGES: Mapping[str, Mapping[str, str]] = {
             " The action is recorded in the staff log."
         ),
         "staff.confirm_merge_button": "Merge them",
+        "staff.merge_same": "This is the same story: it cannot be merged with itself.",
+        "staff.merge_shared": (
+            "Both stories hold a report of {sources}: one source's two reports are two"
+            " stories, so they cannot be merged."
+        ),
         "staff.cancel": "Cancel",
+        "staff.back": "Back to the story",
         "staff.done_split": "The report of {source} is now a story of its own.",
         "staff.done_split_link": "Open the new story",
         "staff.done_merge": "“{title}” is merged into this story.",

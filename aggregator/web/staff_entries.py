@@ -97,7 +97,19 @@ def merge_search(uid: str) -> str:
 @staff_page
 def confirm_merge(uid: str, other: str) -> str:
     found, joining = _staff_entry(uid), _staff_entry(other)
-    return render_template("staff/confirm_merge.html", staff=found, other=joining)
+    # What the store would refuse, said before the staff member confirms.
+    shared = {r.source_title for r in found.reports if r.source_id in _sources_of(joining)}
+    return render_template(
+        "staff/confirm_merge.html",
+        staff=found,
+        other=joining,
+        same=found.entry.id == joining.entry.id,
+        shared=sorted(shared),
+    )
+
+
+def _sources_of(found: StaffEntry) -> set[str]:
+    return {report.source_id for report in found.reports}
 
 
 @bp.post("/staff/entries/<uid>/merge")
