@@ -120,22 +120,48 @@ def test_staff_split_a_report_off_and_merge_it_back_by_searching(
     assert visit.errors.messages == []
 
 
+def test_the_staff_desk_speaks_english_when_asked(screen: Page, site: str, tmp_path: Path) -> None:
+    visit = Visit(screen, tmp_path)
+    screen.goto(f"{site}/?lang=en")
+    screen.locator("article.entry", has_text=STORY_TITLE).locator("a.entry-compare").click()
+    story = screen.url
+    screen.get_by_role("link", name="Sign in").click()
+    screen.fill("input[name=name]", NAME)
+    screen.fill("input[name=password]", PASSWORD)
+    screen.get_by_role("button", name="Sign in").click()
+    screen.wait_for_url(story)
+
+    wire = screen.locator("section.report", has_text=REWRITE_TITLE)
+    assert "Same link" in wire.locator(".merge-why").inner_text()
+    assert wire.get_by_role("link", name="Split this report off").count() == 1
+    assert "Staff: 王小明" in screen.locator(".site-header").inner_text()
+    visit.check("story-staff-en")
+    screen.get_by_role("link", name="How it was merged, and the staff log").click()
+    assert screen.locator(".merged-reports li").count() == 2
+    visit.check("staff-entry-en")
+    assert visit.errors.messages == []
+
+
 @pytest.mark.parametrize(
-    ("path", "heading"),
+    ("path", "status", "heading"),
     [
-        ("/no-such-page", "找不到頁面"),
-        ("/no-such-page?lang=en", "Not found"),
-        ("/staff/sign-out", "不接受這種請求"),
-        ("/staff/sign-out?lang=en", "Method not allowed"),
-        ("/?order=sideways&lang=en", "Bad request"),
+        ("/no-such-page", 404, "找不到頁面"),
+        ("/no-such-page?lang=en", 404, "Not found"),
+        ("/staff/sign-out", 405, "不接受這種請求"),
+        ("/staff/sign-out?lang=en", 405, "Method not allowed"),
+        ("/?order=sideways", 400, "請求有誤"),
+        ("/?order=sideways&lang=en", 400, "Bad request"),
     ],
 )
 def test_error_pages_are_pages_of_the_site(
-    screen: Page, site: str, tmp_path: Path, path: str, heading: str
+    screen: Page, site: str, tmp_path: Path, path: str, status: int, heading: str
 ) -> None:
     visit = Visit(screen, tmp_path)
-    screen.goto(site + path)
+    response = screen.goto(site + path)
 
+    assert response is not None and response.status == status
     assert screen.locator("h1").inner_text() == heading
     assert screen.locator(".site-header .brand").count() == 1
     visit.check(f"error-{heading.replace(' ', '-')}")
+    # The browser reports the page's own status as a failed load; nothing else may fail.
+    assert [m for m in visit.errors.messages if f"status of {status}" not in m] == []
