@@ -47,7 +47,7 @@ from werkzeug.wrappers import Response
 
 from aggregator.store import StoreError, StoreUnavailable
 from aggregator.store.staff_accounts import MAX_NAME_CHARS, SignedIn, StaffAccounts
-from aggregator.web.errors import refuse
+from aggregator.web.refused import Refused
 from aggregator.web.state import EXTENSION_KEY, current_state
 from aggregator.web.templating import translate as t
 
@@ -176,14 +176,14 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
-        refuse(403, "error.bad_csrf")
+        raise Refused(403, "error.bad_csrf")
 
 
 def _check_sign_in_csrf() -> None:
     try:
         _sign_in_tokens().loads(request.form.get("csrf_token", ""), max_age=_SIGN_IN_FORM_SECONDS)
-    except BadData:
-        refuse(403, "error.bad_csrf")
+    except BadData as error:
+        raise Refused(403, "error.bad_csrf") from error
 
 
 def staff_action(view: Callable[P, R]) -> Callable[P, R | Response]:
@@ -195,7 +195,7 @@ def staff_action(view: Callable[P, R]) -> Callable[P, R | Response]:
         if staff_name() is None:
             if not staff_enabled():
                 abort(404)
-            refuse(403, "error.sign_in_needed")
+            raise Refused(403, "error.sign_in_needed")
         _check_csrf()
         return view(*args, **kwargs)
 
@@ -269,7 +269,7 @@ def _make_first_account(
     try:
         accounts.add_first(name, password, now)
     except StoreError as error:
-        refuse(400, "error.bad_account", reason=str(error))
+        raise Refused(400, "error.bad_account", reason=str(error)) from error
     return accounts.verify(name, password)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import NoReturn
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from aggregator.store import StoreUnavailable
 from aggregator.web import i18n
-from aggregator.web.params import InvalidParameter
+from aggregator.web.refused import Refused
 from aggregator.web.templating import current_language
 
 log = logging.getLogger(__name__)
@@ -21,32 +20,12 @@ log = logging.getLogger(__name__)
 _KNOWN_STATUSES = frozenset({400, 403, 404, 405, 429, 500, 503})
 
 
-class Refused(Exception):
-    """A request the site will not serve, said in the visitor's words: `message` is an
-    i18n key, `values` fill it in."""
-
-    def __init__(self, status: int, message: str, **values: object) -> None:
-        super().__init__(message, values)
-        self.status = status
-        self.message = message
-        self.values = values
-
-
-def refuse(status: int, message: str, **values: object) -> NoReturn:
-    """Stop the request with a localised error page (or JSON under /api/)."""
-    raise Refused(status, message, **values)
-
-
 def init_app(app: Flask) -> None:
-    app.register_error_handler(InvalidParameter, _invalid_parameter)
+    # `Refused`, InvalidParameter (a query parameter to fix) among them.
     app.register_error_handler(Refused, _refused)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     # Uncaught exceptions reach this one too, as a 500 (InternalServerError).
     app.register_error_handler(HTTPException, _http_error)
-
-
-def _invalid_parameter(error: InvalidParameter) -> tuple[Response | str, int]:
-    return _respond(error.status, error.message, **error.values)
 
 
 def _refused(error: Refused) -> tuple[Response | str, int]:
