@@ -440,13 +440,17 @@ def explain_pair(connection: Connection, first: str, second: str) -> PairExplana
 def explain_reports(connection: Connection, entry_id: int) -> dict[str, MergeExplanation]:
     """Each other report of the entry (by source) against the entry's shown report: what
     the merge decision makes of the pair today."""
-    shown_id = select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+    shown_id = connection.scalar(
+        select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+    )
     rows = connection.execute(select(reports).where(reports.c.entry_id == entry_id)).all()
-    shown = [row for row in rows if row.id == connection.scalar(shown_id)]
+    shown = next((row for row in rows if row.id == shown_id), None)
+    if shown is None:
+        return {}
     return {
-        row.source_id: explain_merge(_candidate(row), _candidate(shown[0]))
+        row.source_id: explain_merge(_candidate(row), _candidate(shown))
         for row in rows
-        if shown and row.id != shown[0].id
+        if row.id != shown.id
     }
 
 
