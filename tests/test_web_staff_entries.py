@@ -91,6 +91,8 @@ def test_the_staff_page_says_in_words_why_each_report_was_merged(
         assert f'id="report-{source_id}"' in page
     assert page.count("同一網址") == 2
     assert "最先收到的報導" in page
+    # And what the merge decision makes of each copy beside the shown report today.
+    assert page.count("與顯示的報導相比") == 2
     assert "same-url" not in page
     english = staff.get(f"/staff/entries/{entry.id}?lang=en").get_data(as_text=True)
     assert english.count("Same link") == 2 and 'lang="en"' in english
