@@ -444,6 +444,23 @@ def explain_pair(connection: Connection, first: str, second: str) -> PairExplana
     return PairExplanation(_explained(one), _explained(other), override, explanation)
 
 
+def explain_reports(connection: Connection, entry_id: int) -> dict[str, MergeExplanation]:
+    """Each other report of the entry (by source) against the entry's shown report: what
+    the merge decision makes of the pair today."""
+    shown_id = connection.scalar(
+        select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+    )
+    rows = connection.execute(select(reports).where(reports.c.entry_id == entry_id)).all()
+    shown = next((row for row in rows if row.id == shown_id), None)
+    if shown is None:
+        return {}
+    return {
+        row.source_id: explain_merge(_candidate(row), _candidate(shown))
+        for row in rows
+        if row.id != shown.id
+    }
+
+
 def _named_report(connection: Connection, name: str) -> AnyRow:
     entry_id = find_entry_id(connection, name)
     if entry_id is not None:
