@@ -23,6 +23,7 @@ from aggregator.dedupe import (
     fingerprint,
     fingerprint_report,
     learn_boilerplate,
+    matching_entries,
     strip_boilerplate,
     strip_title_affixes,
 )
@@ -263,6 +264,27 @@ def test_the_best_matching_entry_is_chosen() -> None:
     summary = replace(corpus()["t04-truncated_summary"].candidate, source_id="another-digest")
     choice = choose_entry(summary, entries_of({"t04", "t05", "t06"}))
     assert choice is not None and choice[0] == "t04"
+
+
+def test_a_rewrite_arriving_last_bridges_the_release_and_a_flash_it_does_not_match() -> None:
+    release, flash, rewrite = (
+        corpus()[key].candidate for key in ("t06", "t06-flash", "t06-rewrite")
+    )
+    assert decide_merge(rewrite, flash) is None and decide_merge(release, flash) is not None
+
+    found = matching_entries(rewrite, {"release": [release], "flash": [flash]})
+
+    # Had the rewrite come first, the flash would have met the release in its entry.
+    assert [entry for entry, _ in found] == ["release", "flash"]
+
+
+def test_no_bridge_to_an_entry_that_no_matched_report_tells_the_story_of() -> None:
+    release, rewrite = corpus()["t06"].candidate, corpus()["t06-rewrite"].candidate
+    other_story = corpus()["t04"].candidate
+
+    found = matching_entries(rewrite, {"release": [release], "other": [other_story]})
+
+    assert [entry for entry, _ in found] == ["release"]
 
 
 # --- fingerprints for the store ------------------------------------------------------

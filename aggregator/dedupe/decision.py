@@ -200,22 +200,43 @@ def matching_entries(
     new: Candidate, entries: Mapping[str, Iterable[Candidate]]
 ) -> list[tuple[str, MergeDecision]]:
     """Every entry (by id) that `new` tells the story of, best match first, each with the
-    decision of its best-matching report.
+    decision of its best-matching report; then the entries bridged to those.
 
     `entries` maps each candidate entry to its reports. An entry that already holds a
     report of `new`'s source is skipped: the source reported it under another identity,
     so it is another story. A report matching two entries says they tell one story: the
     store joins them, so that the order reports arrive in does not decide the grouping.
+
+    Bridged: a candidate entry that `new` does not match, but whose report one of the
+    matched entries' reports does (a flash that shares no candidate key with its release,
+    and that an edited rewrite finds but does not match). Had the rewrite arrived first,
+    the flash would have met the release inside the rewrite's entry and joined it; the
+    bridge gives the same grouping when the rewrite comes last.
     """
+    by_id = {entry_id: tuple(reports) for entry_id, reports in entries.items()}
     found: list[tuple[str, MergeDecision]] = []
-    for entry_id, reports in entries.items():
-        reports = tuple(reports)
+    for entry_id, reports in by_id.items():
         if any(report.source_id == new.source_id for report in reports):
             continue
         decisions = [d for d in (decide_merge(new, report) for report in reports) if d]
         if decisions:
             found.append((entry_id, max(decisions, key=lambda decision: decision.score)))
-    return sorted(found, key=lambda match: -match[1].score)
+    found.sort(key=lambda match: -match[1].score)
+    joined = [report for entry_id, _ in found for report in by_id[entry_id]]
+    for entry_id, reports in by_id.items():
+        if any(entry_id == matched for matched, _ in found) or any(
+            report.source_id == new.source_id for report in reports
+        ):
+            continue
+        bridges = [
+            decision
+            for report in reports
+            for other in joined
+            if (decision := decide_merge(report, other)) is not None
+        ]
+        if bridges:
+            found.append((entry_id, max(bridges, key=lambda decision: decision.score)))
+    return found
 
 
 def choose_entry(
