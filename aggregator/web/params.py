@@ -42,6 +42,7 @@ PAGE_PARAMETERS: Mapping[str, frozenset[str]] = {
     "feeds.source_feed": frozenset({"q", "limit"}),
     "feeds.watch_feed": frozenset({"limit"}),
     "auth.sign_in": frozenset({"next", "lang"}),
+    "staff.source": frozenset({"queued", "lang"}),
 }
 _ANY_PAGE_PARAMETERS = frozenset({"lang"})
 
