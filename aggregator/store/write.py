@@ -275,6 +275,7 @@ def _report_values(report: Report) -> dict[str, Any]:
         "content": report.content,
         "content_hash": report.content_hash,
         "published": report.published,
+        "published_has_time": report.published_has_time,
         "updated": report.updated,
         "author": report.author,
         "agency": report.agency,

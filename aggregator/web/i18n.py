@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.overdue": "逾期 {count} {unit}",
         "time.today": "今天 {time}",
         "time.yesterday": "昨天 {time}",
+        "day.today": "今天",
+        "day.yesterday": "昨天",
+        "day.date": "{year}年{month}月{day}日",
         "zone.Asia/Taipei": "臺北時間",
         "unit.minute.one": "分鐘",
         "unit.minute.other": "分鐘",
@@ -201,6 +204,9 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.overdue": "overdue by {count} {unit}",
         "time.today": "Today {time}",
         "time.yesterday": "Yesterday {time}",
+        "day.today": "Today",
+        "day.yesterday": "Yesterday",
+        "day.date": "{day} {month_name} {year}",
         "zone.Asia/Taipei": "Taipei time",
         "unit.minute.one": "minute",
         "unit.minute.other": "minutes",
@@ -321,12 +327,17 @@ def choose_language(requested: str | None, accepted: LanguageAccept) -> Language
     return "en" if best == "en" else "zh-Hant"
 
 
-def day_time(moment: datetime, now: datetime, timezone: str, language: Language) -> str:
+def day_time(
+    moment: datetime, now: datetime, timezone: str, language: Language, *, has_time: bool = True
+) -> str:
     """When something was published, as a reader of the river wants it: '今天 14:05' /
     'Today 14:05', '昨天 09:30' / 'Yesterday 09:30', else '2026-12-01 16:00', all in
-    `timezone` (days are that zone's days)."""
+    `timezone` (days are that zone's days). A date given without a time (`has_time`
+    False) is a day: '今天' / 'Today', '昨天', else '2025年3月16日' / '16 March 2025'."""
     zone = ZoneInfo(timezone)
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    if not has_time:
+        return _day(local.date(), today, language)
     clock = local.strftime("%H:%M")
     if local.date() == today:
         return translate(language, "time.today", time=clock)
@@ -340,6 +351,37 @@ def next_day(now: datetime, timezone: str) -> datetime:
     zone = ZoneInfo(timezone)
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(tomorrow, time(), tzinfo=zone)
+
+
+def _day(day: date, today: date, language: Language) -> str:
+    if day == today:
+        return translate(language, "day.today")
+    if day == today - timedelta(days=1):
+        return translate(language, "day.yesterday")
+    return translate(
+        language,
+        "day.date",
+        year=day.year,
+        month=day.month,
+        day=day.day,
+        month_name=_MONTH_NAMES[day.month - 1],
+    )
+
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def zone_label(timezone: str, language: Language) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
@@ -21,18 +22,29 @@ from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
 from aggregator.web.templating import current_language
+from aggregator.web.timefmt import rfc3339
 
 bp = Blueprint("reader", __name__)
 
 
 @bp.app_template_filter("day_time")
-def day_time(moment: datetime) -> str:
-    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday), which
-    hold until the next day begins in the site's zone."""
+def day_time(moment: datetime, has_time: bool = True) -> str:
+    """A published time for the river, the story page and embeds: 今天/昨天
+    (Today/Yesterday), which hold until the next day begins in the site's zone; a date
+    given without a time is shown as a day."""
     state = current_state()
     now, timezone = state.clock(), state.config.settings.timezone
     responsecache.valid_until(i18n.next_day(now, timezone))
-    return i18n.day_time(moment, now, timezone, current_language())
+    return i18n.day_time(moment, now, timezone, current_language(), has_time=has_time)
+
+
+@bp.app_template_filter("machine_day_time")
+def machine_day_time(moment: datetime, has_time: bool = True) -> str:
+    """The `datetime` attribute of a published time: RFC 3339, or the day (2025-03-16) of
+    a date given without a time."""
+    if has_time:
+        return rfc3339(moment)
+    return moment.astimezone(ZoneInfo(current_state().config.settings.timezone)).date().isoformat()
 
 
 @bp.app_context_processor
