@@ -36,6 +36,22 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.heading": "嵌入這個分類",
         "embed.help": "把下面這段程式碼貼到您的網頁，就能顯示這個分類的最新新聞：",
         "embed.more": "更多新聞",
+        "builder.heading": "把新聞嵌入您的網站",
+        "builder.intro": "選好分類與樣式，複製下面的程式碼貼到您的網頁；預覽就是貼上後的樣子。",
+        "builder.limit": "則數（1–{maximum}）",
+        "builder.theme": "外觀",
+        "builder.theme.light": "淺色",
+        "builder.theme.dark": "深色",
+        "builder.theme.auto": "跟隨訪客的系統設定",
+        "builder.language": "語言",
+        "builder.language.visitor": "依訪客的瀏覽器",
+        "builder.update": "更新程式碼",
+        "builder.code": "程式碼",
+        "builder.preview": "預覽",
+        "builder.docs": (
+            "嵌入的頁面只列標題、來源與時間；點標題開啟原文，點時間開啟本站的全文比較。"
+        ),
+        "embed.options": "更多選項與預覽",
         "sources.heading": "來源狀態",
         "sources.opml": "來源清單 OPML",
         "sources.summary": "共 {total} 個來源，{failing} 個失敗，{never} 個尚未抓取。",
@@ -174,6 +190,26 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.heading": "Embed this category",
         "embed.help": "Paste this code into your web page to show this category's latest news:",
         "embed.more": "More news",
+        "builder.heading": "Embed the news in your site",
+        "builder.intro": (
+            "Choose a category and a style, then paste the code below into your page;"
+            " the preview is what it will look like."
+        ),
+        "builder.limit": "Entries (1–{maximum})",
+        "builder.theme": "Theme",
+        "builder.theme.light": "Light",
+        "builder.theme.dark": "Dark",
+        "builder.theme.auto": "The visitor's system setting",
+        "builder.language": "Language",
+        "builder.language.visitor": "The visitor's browser",
+        "builder.update": "Update the code",
+        "builder.code": "Code",
+        "builder.preview": "Preview",
+        "builder.docs": (
+            "An embed lists headlines, sources and times; a headline opens the source's"
+            " article, a time this site's comparison of every report."
+        ),
+        "embed.options": "More options and a preview",
         "sources.heading": "Source health",
         "sources.opml": "Sources as OPML",
         "sources.summary": "{total} sources, {failing} failing, {never} never polled.",

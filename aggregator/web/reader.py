@@ -3,6 +3,7 @@ category (`/embed/<category>`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -107,12 +108,51 @@ class Highlighter:
         return highlight(inline_text(summary_html), self.search)
 
 
-def embed_snippet(base_url: str, category: Category) -> str:
-    """The <iframe> code another site pastes to show `category`."""
-    src = f"{base_url}/embed/{category.slug}"
+def embed_snippet(base_url: str, category: Category, options: Mapping[str, str] = {}) -> str:
+    """The <iframe> code another site pastes to show `category`, with the embed's query
+    `options` (limit, theme, lang) when they differ from its defaults."""
+    src = f"{base_url}{embed_path(category.slug, options)}"
     return (
         f'<iframe src="{escape(src)}" title="{escape(category.title)}" width="100%" '
         'height="480" style="border:0" loading="lazy"></iframe>'
+    )
+
+
+def embed_path(category: str, options: Mapping[str, str]) -> str:
+    query = urlencode(options)
+    return f"/embed/{category}" + (f"?{query}" if query else "")
+
+
+@bp.get("/embed")
+def embed_builder() -> str:
+    """The code for a category's embed with its options, and a live preview. A GET form:
+    without script, submitting it renders the page again; with it, every change does."""
+    state = current_state()
+    categories = state.config.categories
+    chosen = request.args.get("category") or next(iter(categories), "")
+    params.require_category(chosen, state.config)
+    limit = params.limit(request.args, default=EMBED_DEFAULT_LIMIT, maximum=EMBED_MAX_LIMIT)
+    theme = params.theme(request.args)
+    language = params.embed_language(request.args)
+    options = {
+        name: value
+        for name, value, default in (
+            ("limit", str(limit), str(EMBED_DEFAULT_LIMIT)),
+            ("theme", theme, "light"),
+            ("lang", language or "", ""),
+        )
+        if value != default
+    }
+    return render_template(
+        "embed_builder.html",
+        categories=categories,
+        category=categories[chosen],
+        limit=limit,
+        limits=(EMBED_DEFAULT_LIMIT, EMBED_MAX_LIMIT),
+        theme=theme,
+        embed_language=language or "",
+        preview=embed_path(chosen, options),
+        snippet=embed_snippet(site_url(state.config.settings), categories[chosen], options),
     )
 
 
