@@ -11,11 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from aggregator.store import Store
 from aggregator.store.staff_accounts import StaffAccounts
-from tests.fixtures_browser import PHONE, VISITOR
+from tests.fixtures_browser import PHONE, VISITOR, ScriptErrors
 from tests.fixtures_web import serving
 from tests.storedata import outcome, report
 from tests.webapp import seeded_app
@@ -59,21 +59,6 @@ def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     )
     with serving(app) as url:
         yield url
-
-
-class ScriptErrors:
-    """Every console error and uncaught exception of a page. A 404 is not one: the seeded
-    hostile summary's `<img src="x">` and the browser's own /favicon.ico ask for nothing
-    this site has."""
-
-    def __init__(self, page: Page) -> None:
-        self.messages: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.messages.append(str(error)))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and "404" not in message.text:
-            self.messages.append(message.text)
 
 
 def open_page(browser: Browser, viewport: ViewportSize, *, javascript: bool = True) -> Page:
