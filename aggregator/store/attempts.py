@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from aggregator.models import PollOutcome, PollStatus, StaffAction, WriteCounts
 from aggregator.store.engine import Database
@@ -40,34 +40,38 @@ class PollAttempt:
     error: str | None
 
 
+# Built once: a poll writes its row and prunes in two statements compiled once per process.
+_INSERT = insert(poll_attempts)
+_PRUNE = delete(poll_attempts).where(
+    poll_attempts.c.source_id == bindparam("b_source_id"),
+    poll_attempts.c.id.not_in(
+        select(poll_attempts.c.id)
+        .where(poll_attempts.c.source_id == bindparam("b_source_id"))
+        .order_by(poll_attempts.c.attempted_at.desc(), poll_attempts.c.id.desc())
+        .limit(KEPT_PER_SOURCE)
+        .scalar_subquery()
+    ),
+)
+
+
 def record_attempt(connection: Connection, outcome: PollOutcome, counts: WriteCounts) -> None:
     """Add one poll to its source's history and drop what falls beyond the last
     KEPT_PER_SOURCE, in the caller's (the poll's) transaction."""
     error = outcome.error or "the poll failed for an unknown reason"
     connection.execute(
-        poll_attempts.insert().values(
-            source_id=outcome.source_id,
-            attempted_at=outcome.attempted_at,
-            status=outcome.status,
-            new_reports=counts.new + counts.merged,
-            updated_reports=counts.updated,
-            http_status=outcome.http_status,
-            elapsed_ms=outcome.elapsed_ms,
-            error=strip_control_chars(error)[:MAX_ERROR] if outcome.status == "failed" else None,
-        )
+        _INSERT,
+        {
+            "source_id": outcome.source_id,
+            "attempted_at": outcome.attempted_at,
+            "status": outcome.status,
+            "new_reports": counts.new + counts.merged,
+            "updated_reports": counts.updated,
+            "http_status": outcome.http_status,
+            "elapsed_ms": outcome.elapsed_ms,
+            "error": strip_control_chars(error)[:MAX_ERROR] if outcome.status == "failed" else None,
+        },
     )
-    kept = (
-        select(poll_attempts.c.id)
-        .where(poll_attempts.c.source_id == outcome.source_id)
-        .order_by(poll_attempts.c.attempted_at.desc(), poll_attempts.c.id.desc())
-        .limit(KEPT_PER_SOURCE)
-        .scalar_subquery()
-    )
-    connection.execute(
-        delete(poll_attempts).where(
-            poll_attempts.c.source_id == outcome.source_id, poll_attempts.c.id.not_in(kept)
-        )
-    )
+    connection.execute(_PRUNE, {"b_source_id": outcome.source_id})
 
 
 def recent_attempts(db: Database, source_ids: Sequence[str]) -> dict[str, list[PollAttempt]]:
