@@ -63,6 +63,16 @@ _CHINESE: Sequence[tuple[re.Pattern[str], str]] = tuple(
             r"the connection to (?P<host>\S+) broke off or was not HTTP: (?P<why>.*)",
             "與 {host} 的連線中斷或不是 HTTP：{why}",
         ),
+        (r"the server sent an empty response instead of a feed", "伺服器回傳空白內容，不是 feed"),
+        (
+            r"the URL returned an HTML page, not a feed .*",
+            "網址回傳的是網頁而不是 feed（是不是網站首頁？請在網頁中找 RSS 連結）",
+        ),
+        (
+            r"the response is neither XML nor JSON, so it is not a feed",
+            "回應既不是 XML 也不是 JSON，不是 feed",
+        ),
+        (r"the response is not valid JSON .*", "回應不是有效的 JSON，不是 feed"),
     )
 )
 
