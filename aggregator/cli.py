@@ -512,6 +512,10 @@ def _pair_lines(pair: PairExplanation) -> list[str]:
         f"containment: {signals.containment:.3f}",
         f"shingles of the shorter text: {signals.smaller_shingles}",
         f"conflicting numbers or dates: {conflicts}",
+        f"figures both give: {signals.shared_figures}"
+        f" ({signals.figures_contained:.0%} of the fewer)",
+        f"one title within the other (a series): {'yes' if signals.series_title else 'no'}",
+        f"rule: {pair.explanation.rule}",
         f"decision: {pair.explanation.reason}"
         + ("" if decision is None else f" (score {decision.score:.3f})"),
     ]

@@ -39,6 +39,13 @@ PAGES = [
 def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     """The seeded app, plus a story the city and the wire service told differently."""
     app = seeded_app(store, db_url, tmp_path)
+    add_harbour_story(store)
+    with serving(app) as url:
+        yield url
+
+
+def add_harbour_story(store: Store) -> None:
+    """A story the city and the wire service told differently, merged by their one link."""
     city = report(
         "kcg",
         "harbour",
@@ -57,8 +64,6 @@ def site(store: Store, db_url: str, tmp_path: Path) -> Iterator[str]:
     )
     store.apply_poll(outcome("kcg", [city], attempted_at=NOW))
     store.apply_poll(outcome("cna", [wire], attempted_at=NOW))
-    with serving(app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -19,11 +19,19 @@ from aggregator.dedupe import (
     candidate_from_report,
     choose_entry,
     decide_merge,
+    explain_merge,
     fingerprint,
     fingerprint_report,
     learn_boilerplate,
     strip_boilerplate,
     strip_title_affixes,
+)
+from aggregator.dedupe.decision import (
+    CONTAINED,
+    FIGURES_CONTAINED,
+    REWRITE_JACCARD,
+    SHARED_FIGURES,
+    SLIP_AGREEING_FIGURES,
 )
 from aggregator.models import Report
 from tests.dedup_corpus import (
@@ -172,14 +180,83 @@ def test_an_identical_copy_merges_even_days_later() -> None:
     assert decision is not None and decision.rule == "near-identical"
 
 
-def test_one_different_number_in_the_same_place_keeps_copies_apart() -> None:
+def test_one_different_number_with_few_other_figures_agreeing_keeps_copies_apart() -> None:
+    # 增加5元 → 增加8元, and only 5 other figures to say it is a slip: two programmes.
     original = corpus()["k06"]
     altered = replace(
         original.candidate,
         source_id="portal",
         fingerprint=fingerprint(original.title, original.text.replace("增加5元", "增加8元")),
     )
-    assert decide_merge(altered, original.candidate) is None
+    explanation = explain_merge(altered, original.candidate)
+    assert explanation.decision is None and explanation.rule == "facts-conflict"
+    assert len(explanation.signals.conflicting_facts) == 1
+    assert explanation.signals.shared_figures < SLIP_AGREEING_FIGURES
+
+
+def test_one_wrong_number_in_a_rewrite_whose_other_figures_agree_is_a_slip() -> None:
+    # 超過80萬人次 written as 60萬, ten other figures the same: the same story.
+    rewrite, original = corpus()["h01-rewrite-wrong-number"], corpus()["h01"]
+    explanation = explain_merge(rewrite.candidate, original.candidate)
+    assert len(explanation.signals.conflicting_facts) == 1
+    assert explanation.signals.shared_figures >= SLIP_AGREEING_FIGURES
+    assert explanation.decision is not None
+
+
+def test_one_different_number_under_one_series_title_keeps_reports_apart() -> None:
+    # The mayor's schedule of 3 March and its portal copy of 4 March: one date differs,
+    # most times agree, and the title is the series' own.
+    explanation = explain_merge(corpus()["sched-0304-portal"].candidate,
+                                corpus()["sched-0303"].candidate)
+    assert explanation.signals.series_title
+    assert explanation.decision is None and explanation.rule == "facts-conflict"
+
+
+def test_two_different_numbers_keep_a_template_apart_however_much_else_agrees() -> None:
+    explanation = explain_merge(corpus()["air-0115-portal"].candidate,
+                                corpus()["air-0114"].candidate)
+    assert explanation.signals.containment >= CONTAINED
+    assert len(explanation.signals.conflicting_facts) >= 2
+    assert explanation.decision is None and explanation.rule == "facts-conflict"
+
+
+def test_a_rewrite_that_rewords_most_sentences_merges_on_its_figures() -> None:
+    # Little text in common (containment 0.25), but eleven figures with their units.
+    explanation = explain_merge(corpus()["h01-rewrite"].candidate, corpus()["h01"].candidate)
+    assert explanation.signals.jaccard < REWRITE_JACCARD
+    assert explanation.decision is not None and explanation.rule == "same-figures"
+
+
+def test_a_follow_up_within_the_window_restating_the_figures_stays_apart() -> None:
+    # Two days later: 1,240戶, 780元, 3成, 6分鐘 again, around new figures (8,612件, 14%).
+    follow_up = corpus()["h03-followup"]
+    for other in ("h03", "h03-rewrite", "h03-flash"):
+        explanation = explain_merge(follow_up.candidate, corpus()[other].candidate)
+        assert explanation.signals.shared_figures >= SHARED_FIGURES
+        assert explanation.signals.figures_contained < FIGURES_CONTAINED
+        assert explanation.decision is None
+
+
+def test_a_flash_that_abbreviates_the_city_and_bureau_still_merges() -> None:
+    # 臺北市政府都市發展局 → 北市府都發局, 社會住宅 → 社宅, 今(2)日 → 2日, 臺 → 台.
+    flash, original = corpus()["h03-flash"], corpus()["h03"]
+    shared = set(flash.candidate.fingerprint.band_keys) & set(
+        original.candidate.fingerprint.band_keys
+    )
+    assert shared
+    assert decide_merge(flash.candidate, original.candidate) is not None
+
+
+def test_a_related_news_list_naming_a_story_does_not_join_it() -> None:
+    listing = corpus()["h04-related"]
+    for other in ("h03", "h03-rewrite"):
+        assert decide_merge(listing.candidate, corpus()[other].candidate) is None
+
+
+def test_the_explanation_names_the_rule_that_merged() -> None:
+    explanation = explain_merge(corpus()["k01-tracking_link"].candidate, corpus()["k01"].candidate)
+    assert explanation.rule == "same-text" and explanation.decision is not None
+    assert explanation.decision.rule == explanation.rule
 
 
 def test_the_best_matching_entry_is_chosen() -> None:

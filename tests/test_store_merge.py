@@ -292,7 +292,8 @@ def test_explain_names_the_veto_that_kept_two_template_releases_apart(
     printed = explain(db_url, first.link, second.link, capsys)
 
     assert "same entry now: no" in printed
-    assert "decision: kept apart by the veto: a number or date conflicts" in printed
+    assert "decision: kept apart by the veto: several numbers or dates conflict" in printed
+    assert "rule: facts-conflict" in printed
     assert "≠" in printed.split("conflicting numbers or dates:")[1]
 
 

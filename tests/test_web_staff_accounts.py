@@ -108,7 +108,7 @@ def test_a_session_holds_in_every_process_that_shares_the_store(
 
     page = other.get(f"/staff/entries/{merged_entry(store).id}").get_data(as_text=True)
 
-    assert "Split into its own entry" in page
+    assert "分出這篇報導" in page
 
 
 def test_the_configured_secret_key_signs_sessions(
@@ -122,7 +122,7 @@ def test_the_configured_secret_key_signs_sessions(
 
     page = unkeyed.get(f"/staff/entries/{merged_entry(store).id}").get_data(as_text=True)
 
-    assert "Split into its own entry" not in page
+    assert "分出這篇報導" not in page
 
 
 def test_failed_sign_ins_earn_a_wait_even_for_the_right_password(

@@ -8,6 +8,7 @@ the comparison decides).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import zlib
 from array import array
@@ -20,33 +21,60 @@ from aggregator.text.normalize import normalize
 
 # Word choices that republishers swap without changing the story (市府→市政府, 表示→指出),
 # in the folded (Simplified) form `normalize` produces.
-_EDIT_SYNONYMS = (("市政府", "市府"), ("指出", "表示"))
+# A city's short form comes after 市政府→市府 has run (高雄市政府 → 高雄市府 → 高市府), and
+# the bureaus' and programmes' usual abbreviations (都市發展局 → 都發局) as wire flashes write them.
+_EDIT_SYNONYMS = (
+    ("市政府", "市府"),
+    ("指出", "表示"),
+    ("高雄市府", "高市府"),
+    ("台北市府", "北市府"),
+    ("台中市府", "中市府"),
+    ("台南市府", "南市府"),
+    ("都市发展局", "都发局"),
+    ("社会住宅", "社宅"),
+)
 
-# LSH banding over the one-permutation MinHash sketch. A pair with Jaccard J shares at
-# least one band with probability 1 - (1 - J^ROWS)^BANDS: with 20 bands of 2 rows that is
-# 0.85 at J = 0.3 (the edited rewrites measure 0.35 and up), 0.997 at J = 0.5, and 0.008 at
-# J = 0.02 (the 99th percentile of two different stories), so candidate lists stay short.
-# More rows per band would cut candidates further but lose rewrites. The sketch (40 bins)
-# only finds candidates, never decides: the decision compares the exact shingle sets.
-# Copies that Jaccard cannot find because they are much shorter (a truncated summary) are
-# found by the lead key, the first LEAD_CHARS characters of the story; copies under the
-# same title by the title key. A wire flash (50-70 characters of the lead, lightly edited:
-# 高雄市政府→高市府) shares too few shingles with the release for its bands (Jaccard ~0.2)
-# and breaks the exact lead key; it is found by the lead bands: a sketch of the shingles of
-# the first LEAD_BAND_CHARS characters alone, which the flash's own first characters match
-# closely (on tests/data/dedup/ 7 of 22 flashes shared no other key with their release).
-BANDS = 20
+# Candidate keys: every kind of republication must share at least one with its original,
+# and each key is a row of the band index, written for every report: the keys per report are
+# most of what merging costs the write path (16 for a plain article, 26 before figure keys).
+# - LSH bands over the one-permutation MinHash sketch. A pair with Jaccard J shares at least
+#   one band with probability 1 - (1 - J^ROWS)^BANDS: with 6 bands of 2 rows that is 0.98
+#   at J = 0.7 (light edits measure 0.69 and up), 0.82 at J = 0.5, and 0.002 at J = 0.02
+#   (the 99th percentile of two different stories). The sketch only finds candidates,
+#   never decides: the decision compares the exact shingle sets. 20 bands found rewrites
+#   at J = 0.3 too, but rewrites that reword most sentences fall below that anyway and
+#   are found by their figures; with 6 bands, every republication on tests/data/dedup/
+#   still shares 2 or more keys with its original (4 bands left k01-rewrite with one).
+# - The lead key, the first LEAD_CHARS characters: a truncated summary.
+# - The title key: copies under the same title.
+# - Lead bands: single minima of the shingles of the first LEAD_BAND_CHARS characters. A
+#   wire flash (50-70 characters of the lead, lightly edited: 高雄市政府→高市府, 率領→率)
+#   shares a third of those shingles with the release; a single-row band then matches with
+#   probability ~0.3 each, so 8 of them find it with ~0.94 (2-row bands found h02-flash
+#   not at all). A shingle every release opens with (高市府) crowds its key out.
+# - Figure keys (below): an edited rewrite keeps its figures.
+BANDS = 6
 ROWS = 2
 LEAD_CHARS = 24
-LEAD_BANDS = 4
+LEAD_BANDS = 8
+# Figure keys: a rewrite that rewords most sentences shares few shingles but keeps its
+# figures, so each figure with its unit ("1240户") of at least FIGURE_KEY_DIGITS digits is a
+# key, the first MAX_FIGURE_KEYS of the text. Dates and clock times ("22日", "10时") recur
+# in every story of a day and are not keys; a figure every story gives ("2025年") crowds
+# its key past the store's MAX_KEY_HOLDERS, which then skips it.
+FIGURE_KEY_DIGITS = 2
+MAX_FIGURE_KEYS = 8
+_NOT_FIGURE_UNITS = frozenset("日月时分年")
 LEAD_BAND_CHARS = 48
 _MIN_TITLE_KEY_CHARS = 4
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s?(\D)")
 _FORMAT_VERSION = 2  # 1 had band keys as strings ("b03:1a2b3c4d")
 # A band key is its kind in the high bits (the band's number, or one of these) over a CRC-32:
 # an integer keeps the band index's rows small and its lookups cheap.
 _TITLE_KEY_KIND = BANDS
 _LEAD_KEY_KIND = BANDS + 1
 _FIRST_LEAD_BAND_KIND = BANDS + 2
+_FIGURE_KEY_KIND = _FIRST_LEAD_BAND_KIND + LEAD_BANDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +132,22 @@ def _band_key(kind: int, text: str) -> int:
     return (kind << 32) | zlib.crc32(text.encode())
 
 
-def _band_keys(title_key: str, compact: str, shingles: frozenset[int]) -> tuple[int, ...]:
+def _figure_keys(story: str) -> list[int]:
+    keys: list[int] = []
+    for match in _FIGURE.finditer(story):
+        value, unit = match.groups()
+        if len(value.replace(".", "")) >= FIGURE_KEY_DIGITS and unit not in _NOT_FIGURE_UNITS:
+            key = _band_key(_FIGURE_KEY_KIND, value + unit)
+            if key not in keys:
+                keys.append(key)
+                if len(keys) == MAX_FIGURE_KEYS:
+                    break
+    return keys
+
+
+def _band_keys(
+    title_key: str, story: str, compact: str, shingles: frozenset[int]
+) -> tuple[int, ...]:
     minima = sketch(shingles, BANDS * ROWS)
     keys = [
         _band_key(band, repr(minima[band * ROWS : (band + 1) * ROWS]))
@@ -115,11 +158,12 @@ def _band_keys(title_key: str, compact: str, shingles: frozenset[int]) -> tuple[
     lead = compact[:LEAD_CHARS]
     if len(lead) == LEAD_CHARS:
         keys.append(_band_key(_LEAD_KEY_KIND, lead))
-        opening = sketch(shingle_hashes(compact[:LEAD_BAND_CHARS]), LEAD_BANDS * ROWS)
+        opening = sketch(shingle_hashes(compact[:LEAD_BAND_CHARS]), LEAD_BANDS)
         keys.extend(
-            _band_key(_FIRST_LEAD_BAND_KIND + band, repr(opening[band * ROWS : (band + 1) * ROWS]))
+            _band_key(_FIRST_LEAD_BAND_KIND + band, str(opening[band]))
             for band in range(LEAD_BANDS)
         )
+    keys.extend(_figure_keys(story))
     return tuple(keys)
 
 
@@ -136,5 +180,5 @@ def fingerprint(title: str, text: str, *, boilerplate: frozenset[str] = frozense
         title_key=title_key,
         shingles=shingles,
         facts=extract_facts(story),
-        band_keys=_band_keys(title_key, compact, shingles),
+        band_keys=_band_keys(title_key, story, compact, shingles),
     )

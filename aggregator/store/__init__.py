@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
+from aggregator.dedupe import MergeExplanation
 from aggregator.models import (
     EntryPage,
     EntryQuery,
@@ -165,6 +166,12 @@ class Store:
     def force_merge(self, entry_uid: str, other_uid: str, actor: str, now: datetime) -> None:
         """Attach every report of entry `other_uid` to entry `entry_uid`."""
         staff.force_merge(self._db, entry_uid, other_uid, actor, now)
+
+    def explain_reports(self, uid: str) -> dict[str, MergeExplanation]:
+        """Each other report of entry `uid` (by source) against its shown report."""
+        with self._db.reading() as connection:
+            entry_id = read.find_entry_id(connection, uid)
+            return {} if entry_id is None else merge.explain_reports(connection, entry_id)
 
     def explain_merge(self, first: str, second: str) -> merge.PairExplanation:
         """Why two reports (each an entry id or a report link) are, or are not, one story."""

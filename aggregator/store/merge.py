@@ -30,8 +30,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.sql.elements import TextClause
 
 from aggregator.dedupe import (
     Candidate,
@@ -120,12 +122,11 @@ def choose_entries(
                 candidate,
                 {
                     str(entry_id): near.reports[entry_id]
-                    for entry_id in near.for_candidate(candidate)
-                    - overrides.get(candidate.identity, _Overrides()).apart
+                    for entry_id in chosen - overrides.get(candidate.identity, _Overrides()).apart
                 },
             )
         ]
-        for candidate in new
+        for candidate, chosen in zip(new, near.chosen or [set()] * len(new), strict=True)
     ]
     several = {entry_id for found in matches if len(found) > 1 for entry_id, _ in found}
     apart = _kept_apart(connection, several) if several else set()
@@ -232,6 +233,7 @@ class _NearEntries:
 
     hits: dict[int, list[tuple[datetime, int]]]  # band key → (published, entry id)
     reports: dict[int, list[Candidate]]
+    chosen: list[set[int]] = field(default_factory=list)  # per new report: `for_candidate`
 
     def for_candidate(self, candidate: Candidate) -> set[int]:
         """The entries sharing the most band keys with `candidate`, at most
@@ -243,6 +245,13 @@ class _NearEntries:
                 if abs(published - candidate.published) <= CANDIDATE_WINDOW:
                     shared[entry_id] += 1
         return {entry_id for entry_id, _ in shared.most_common(MAX_CANDIDATES)}
+
+
+def _inlined_keys(keys: Sequence[int]) -> TextClause:
+    """`merge_bands.band_key IN (...)` with the keys written into the statement: they are
+    integers this module computed, and binding them made SQLAlchemy expand hundreds of
+    parameters per statement, a third of the lookup's time."""
+    return text(f"merge_bands.band_key IN ({','.join(str(int(key)) for key in keys)})")
 
 
 def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntries:
@@ -257,7 +266,7 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
         crowded = set(
             connection.scalars(
                 select(merge_bands.c.band_key)
-                .where(merge_bands.c.band_key.in_(key_chunk))
+                .where(_inlined_keys(key_chunk))
                 .group_by(merge_bands.c.band_key)
                 .having(func.count() > MAX_KEY_HOLDERS)
             )
@@ -268,16 +277,14 @@ def _near_entries(connection: Connection, new: Sequence[Candidate]) -> _NearEntr
         for row in connection.execute(
             select(merge_bands.c.band_key, reports.c.published, reports.c.entry_id)
             .join(reports, reports.c.id == merge_bands.c.report_id)
-            .where(
-                merge_bands.c.band_key.in_(telling),
-                reports.c.published.between(earliest, latest),
-            )
+            .where(_inlined_keys(telling), reports.c.published.between(earliest, latest))
         ):
             hits[row.band_key].append((row.published, row.entry_id))
     near = _NearEntries(dict(hits), {})
     # Only the entries some new report will verify: loading every holder of a shared key
     # (and decoding its fingerprint) was most of the ingest time once the store filled.
-    entry_ids = sorted(set().union(*(near.for_candidate(candidate) for candidate in new)))
+    near.chosen = [near.for_candidate(candidate) for candidate in new]
+    entry_ids = sorted(set().union(*near.chosen))
     attached: defaultdict[int, list[Candidate]] = defaultdict(list)
     for id_chunk in chunks(entry_ids):
         for report in connection.execute(
@@ -435,6 +442,23 @@ def explain_pair(connection: Connection, first: str, second: str) -> PairExplana
     )
     explanation = explain_merge(_candidate(one), _candidate(other))
     return PairExplanation(_explained(one), _explained(other), override, explanation)
+
+
+def explain_reports(connection: Connection, entry_id: int) -> dict[str, MergeExplanation]:
+    """Each other report of the entry (by source) against the entry's shown report: what
+    the merge decision makes of the pair today."""
+    shown_id = connection.scalar(
+        select(entries.c.shown_report_id).where(entries.c.id == entry_id)
+    )
+    rows = connection.execute(select(reports).where(reports.c.entry_id == entry_id)).all()
+    shown = next((row for row in rows if row.id == shown_id), None)
+    if shown is None:
+        return {}
+    return {
+        row.source_id: explain_merge(_candidate(row), _candidate(shown))
+        for row in rows
+        if row.id != shown.id
+    }
 
 
 def _named_report(connection: Connection, name: str) -> AnyRow:

@@ -23,6 +23,7 @@ import secrets
 import threading
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -44,9 +45,11 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from aggregator.store import StoreError
+from aggregator.store import StoreError, StoreUnavailable
 from aggregator.store.staff_accounts import MAX_NAME_CHARS, SignedIn, StaffAccounts
+from aggregator.web.refused import Refused
 from aggregator.web.state import EXTENSION_KEY, current_state
+from aggregator.web.templating import translate as t
 
 bp = Blueprint("auth", __name__)
 
@@ -66,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.add_template_global(staff_name)
     app.add_template_global(csrf_token)
+    app.add_template_global(header_staff)
     app.register_blueprint(bp)
 
 
@@ -128,6 +132,24 @@ def staff_name() -> str | None:
     return name
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderStaff:
+    """What a page's header says about staff: who is signed in, else whether anyone can."""
+
+    name: str | None
+    can_sign_in: bool
+
+
+def header_staff() -> HeaderStaff:
+    """For the header of every page, error pages too: a store that cannot be reached
+    (the 503 page) leaves the header without staff links rather than failing the page."""
+    try:
+        name = staff_name()
+        return HeaderStaff(name, name is None and staff_enabled())
+    except StoreUnavailable:
+        return HeaderStaff(None, False)
+
+
 def _session_account() -> str | None:
     name, generation = session.get("staff"), session.get("generation")
     if not isinstance(name, str) or not isinstance(generation, int):
@@ -154,14 +176,14 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
-        abort(403, "the form's CSRF token is missing or stale: reload the page and try again")
+        raise Refused(403, "error.bad_csrf")
 
 
 def _check_sign_in_csrf() -> None:
     try:
         _sign_in_tokens().loads(request.form.get("csrf_token", ""), max_age=_SIGN_IN_FORM_SECONDS)
-    except BadData:
-        abort(403, "the form's CSRF token is missing or stale: reload the page and try again")
+    except BadData as error:
+        raise Refused(403, "error.bad_csrf") from error
 
 
 def staff_action(view: Callable[P, R]) -> Callable[P, R | Response]:
@@ -173,8 +195,23 @@ def staff_action(view: Callable[P, R]) -> Callable[P, R | Response]:
         if staff_name() is None:
             if not staff_enabled():
                 abort(404)
-            abort(403, "staff sign-in is needed for this action")
+            raise Refused(403, "error.sign_in_needed")
         _check_csrf()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def staff_page(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """A staff page: switched off without accounts (404); without sign-in, the sign-in
+    page, which comes back here."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if staff_name() is None:
+            if not staff_enabled():
+                abort(404)
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return guarded
@@ -199,7 +236,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         _log.warning("sign-in as %r from %s refused: too many failures", name, request.remote_addr)
         wait = max(int((blocked - now).total_seconds()) + 1, 1)
         page, status = _sign_in_page(
-            following, first_account, f"Too many failed sign-ins: try again in {wait} s.", 429
+            following, first_account, t("sign_in.too_many", wait=wait), 429
         )
         return Response(page, status, headers={"Retry-After": str(wait)})
     signed_in = (
@@ -210,7 +247,7 @@ def sign_in() -> str | Response | tuple[str, int]:
     if signed_in is None:
         accounts.record_failure(keys, now)
         _log.warning("failed sign-in as %r from %s", name, request.remote_addr)
-        error = "Wrong staff secret." if first_account else "Wrong name or password."
+        error = t("sign_in.wrong_secret" if first_account else "sign_in.wrong")
         return _sign_in_page(following, first_account, error, 403)
     accounts.forget_failures(keys)
     _log.info("%r signed in from %s", name, request.remote_addr)
@@ -232,7 +269,7 @@ def _make_first_account(
     try:
         accounts.add_first(name, password, now)
     except StoreError as error:
-        abort(400, str(error))
+        raise Refused(400, "error.bad_account", reason=str(error)) from error
     return accounts.verify(name, password)
 
 

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import LanguageAccept
 
+from aggregator.web.i18n_staff import STAFF_MESSAGES
+
 Language = Literal["zh-Hant", "en"]
 DEFAULT_LANGUAGE: Language = "zh-Hant"
 LANGUAGES: tuple[Language, ...] = ("zh-Hant", "en")
 
-MESSAGES: Mapping[Language, Mapping[str, str]] = {
+_SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
     "zh-Hant": {
         "site.title": "市政新聞匯流",
         "site.tagline": "各縣市政府新聞，一次看完",
@@ -93,7 +95,6 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.404": "找不到頁面",
         "error.503": "服務暫時無法使用",
         "error.back": "回到首頁",
-        "error.not_found": "這個網址沒有內容。",
         "error.store_unavailable": "資料庫暫時無法連線，請稍後再試。",
         "error.unknown_category": "沒有「{value}」這個分類。",
         "error.unknown_watch": "沒有「{value}」這個關注項目。",
@@ -254,7 +255,6 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.404": "Not found",
         "error.503": "Service unavailable",
         "error.back": "Back to the news",
-        "error.not_found": "There is nothing at this address.",
         "error.store_unavailable": "The database cannot be reached right now; try again later.",
         "error.unknown_category": "There is no category “{value}”.",
         "error.unknown_watch": "There is no watch “{value}”.",
@@ -331,6 +331,10 @@ MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "error.bad_search": "The search cannot run: {reason}. See the search syntax help.",
         "error.bad_order": "order must be newest or relevance, not “{value}”.",
     },
+}
+
+MESSAGES: Mapping[Language, Mapping[str, str]] = {
+    language: {**_SITE_MESSAGES[language], **STAFF_MESSAGES[language]} for language in LANGUAGES
 }
 
 _UNITS: tuple[tuple[str, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60))

@@ -31,6 +31,9 @@ PAGE_TEMPLATES = (
     "error.html",
     "staff/entry.html",
     "staff/sign_in.html",
+    "staff/confirm_split.html",
+    "staff/confirm_merge.html",
+    "staff/merge_search.html",
 )
 
 

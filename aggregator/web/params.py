@@ -20,6 +20,7 @@ from aggregator.search.query import QueryError, SearchQuery, parse_query
 from aggregator.store import Store
 from aggregator.store.search_sql import Order
 from aggregator.web.i18n import Language, choose_language
+from aggregator.web.refused import Refused
 from aggregator.web.responsecache import valid_while_in_force
 from aggregator.web.state import current_state
 
@@ -45,6 +46,7 @@ PAGE_PARAMETERS: Mapping[str, frozenset[str]] = {
     "feeds.watch_feed": frozenset({"limit"}),
     "auth.sign_in": frozenset({"next", "lang"}),
     "staff.source": frozenset({"queued", "lang"}),
+    "staff_entries.merge_search": frozenset({"find", "lang"}),
 }
 _ANY_PAGE_PARAMETERS = frozenset({"lang"})
 
@@ -78,14 +80,11 @@ def known_environ(app: Flask, environ: WSGIEnvironment) -> WSGIEnvironment:
     return {**environ, "QUERY_STRING": known_query(endpoint, pairs)}
 
 
-class InvalidParameter(Exception):
+class InvalidParameter(Refused):
     """A query parameter the user can fix; `message` is an i18n key, `values` fill it in."""
 
     def __init__(self, status: Literal[400, 404], message: str, **values: object) -> None:
-        super().__init__(message, values)
-        self.status = status
-        self.message = message
-        self.values = values
+        super().__init__(status, message, **values)
 
 
 def _given(args: MultiDict[str, str], name: str) -> str | None:

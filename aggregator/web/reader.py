@@ -18,6 +18,7 @@ from aggregator.search.highlight import highlight
 from aggregator.search.query import SearchQuery
 from aggregator.text.markup import inline_text
 from aggregator.web import i18n, params, responsecache
+from aggregator.web.auth import staff_name
 from aggregator.web.links import site_url
 from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
@@ -193,10 +194,15 @@ def story(uid: str) -> str:
     if found is None:
         raise params.InvalidParameter(404, "error.unknown_entry", value=uid)
     shown, *others = found.reports
+    staff = state.store.staff_entry(uid) if staff_name() else None
     return render_template(
         "story.html",
         entry=found.entry,
         shown=shown,
         others=[(other, compare_reports(shown.content, other.content)) for other in others],
         categories=state.config.categories,
+        # For signed-in staff: why each report is here, and what the merge decision makes of
+        # it beside the shown one.
+        merged={report.source_id: report for report in staff.reports} if staff else {},
+        explanations=state.store.explain_reports(uid) if staff else {},
     )

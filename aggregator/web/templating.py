@@ -33,6 +33,11 @@ def current_language() -> i18n.Language:
     return language
 
 
+def translate(key: str, **values: object) -> str:
+    """The message `key` in this response's language."""
+    return i18n.translate(current_language(), key, **values)
+
+
 def page_url(endpoint: str, **params: Any) -> str:
     """A link within the site that keeps an explicit `?lang=` choice. None values are left out."""
     return url_for(endpoint, **params, lang=request.args.get("lang"))
@@ -55,14 +60,9 @@ def _choose_language() -> None:
 
 
 def _template_globals() -> dict[str, Any]:
-    language = current_language()
-
-    def translate(key: str, **values: object) -> str:
-        return i18n.translate(language, key, **values)
-
     return {
         "t": translate,
-        "language": language,
+        "language": current_language(),
         "page_url": page_url,
         "switch_language_url": switch_language_url,
         "now": current_state().clock(),
