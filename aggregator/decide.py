@@ -185,6 +185,8 @@ def _report(
         summary=entry.summary,
         content=entry.content,
         published=published,
+        # The first-seen time (no date in the feed) has a time of day.
+        published_has_time=entry.published_has_time or entry.published is None,
         updated=max(updated, published),
         content_hash=content_hash(entry.title, entry.link, entry.content),
         author=entry.author,

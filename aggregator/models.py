@@ -153,6 +153,8 @@ class ParsedEntry:
     content: str  # sanitised HTML; the summary when the feed has no full content
     published: datetime | None  # UTC; None when the feed gives no date
     updated: datetime | None
+    # False when the feed gave a day without a time: `published` is its midnight, shown as a date.
+    published_has_time: bool = True
     author: str | None = None
     tags: tuple[str, ...] = ()
     agency: str | None = None  # the government unit that issued it (發布單位)
@@ -208,6 +210,7 @@ class Report:
     published: datetime  # never None: first-seen when the feed gives no date
     updated: datetime
     content_hash: str  # of the normalised title and content: churn-insensitive
+    published_has_time: bool = True  # False: a day without a time, shown as a date
     author: str | None = None
     tags: tuple[str, ...] = ()
     agency: str | None = None  # 發布單位
@@ -254,6 +257,7 @@ class SourceReport:
     title: str
     link: str | None
     published: datetime
+    published_has_time: bool = True  # False: a day without a time, shown as a date
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +276,7 @@ class StoredEntry:
     severity: str | None = None
     expires: datetime | None = None
     attachments: tuple[str, ...] = ()  # URLs, enclosures in the feeds
+    published_has_time: bool = True  # the shown report's: False shows `published` as a date
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +411,7 @@ class MergedReport:
     merge_rule: str
     merge_score: float | None
     shown: bool
+    published_has_time: bool = True  # False: a day without a time, shown as a date
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, Page
 
 from aggregator.store import Store
-from tests.fixtures_browser import PHONE, VISITOR
+from tests.fixtures_browser import PHONE, VISITOR, ScriptErrors
 from tests.fixtures_web import serving
 from tests.storedata import outcome, report
 from tests.webapp import KAOHSIUNG_TITLES, NOW, TAIPEI_TITLES, seeded_app
@@ -64,19 +64,6 @@ def add_harbour_story(store: Store) -> None:
     )
     store.apply_poll(outcome("kcg", [city], attempted_at=NOW))
     store.apply_poll(outcome("cna", [wire], attempted_at=NOW))
-
-
-class ScriptErrors:
-    """Every console error and uncaught exception of a page; a 404 page's own load is not one."""
-
-    def __init__(self, page: Page) -> None:
-        self.messages: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.messages.append(str(error)))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and "404" not in message.text:
-            self.messages.append(message.text)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.parse.dates import parse_date
+from aggregator.parse.dates import has_time_of_day, parse_date
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 TAIPEI = "Asia/Taipei"
@@ -143,3 +143,37 @@ def test_the_result_is_aware_utc() -> None:
 )
 def test_anything_else_is_none(text: str) -> None:
     assert parse_date(text, timezone=TAIPEI, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "114/03/16",
+        "114/3/16",
+        "2025-03-16",
+        "2025/3/16",
+        "民國114年3月16日",
+        "16 Mar 2025",
+        "3/16/2025",
+    ],
+)
+def test_a_day_without_a_time_is_told_apart(text: str) -> None:
+    assert not has_time_of_day(text)
+    # Read as that day's midnight in the source's zone, shown as a date.
+    assert parse_date(text, timezone=TAIPEI, now=NOW) == utc(2025, 3, 15, 16)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "114/03/16 14:30",
+        "2025-03-16T00:00:00+08:00",
+        "2025-03-16 00:00",
+        "Sun, 16 Mar 2025 00:00:00 +0800",
+        "2025/3/16 下午 02:05:00",
+        "民國114年3月16日 14時",
+        "not a date",
+    ],
+)
+def test_a_date_with_a_time_even_midnight_has_one(text: str) -> None:
+    assert has_time_of_day(text)

@@ -208,6 +208,15 @@ def test_reads_the_dates_the_feed_wrote(fixture: str, expected: list[datetime]) 
     assert [entry.published for entry in parse_fixture(fixture).entries] == expected
 
 
+def test_a_day_given_without_a_time_is_marked_so_that_pages_show_a_date() -> None:
+    entries = parse_fixture("roc_dates.xml").entries
+    assert [entry.published_has_time for entry in entries] == [False, True, False]
+
+
+def test_an_entry_without_a_date_counts_as_timed_it_is_dated_when_first_seen() -> None:
+    assert all(entry.published_has_time for entry in parse_fixture("no_dates.xml").entries)
+
+
 def test_missing_and_unreadable_dates_are_none() -> None:
     entries = parse_fixture("no_dates.xml").entries
     assert [(entry.published, entry.updated) for entry in entries] == [(None, None), (None, None)]

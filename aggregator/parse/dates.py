@@ -23,7 +23,7 @@ from datetime import timezone as fixed_offset
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["EARLIEST_USABLE", "FUTURE_TOLERANCE", "parse_date"]
+__all__ = ["EARLIEST_USABLE", "FUTURE_TOLERANCE", "has_time_of_day", "parse_date"]
 
 EARLIEST_USABLE = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -123,9 +123,10 @@ def parse_date(text: str, *, timezone: str, now: datetime) -> datetime | None:
     if not cleaned:
         return None
     try:
-        local = _read(cleaned)
-        if local is None:
+        read = _read(cleaned)
+        if read is None:
             return None
+        local = read[0]
         if local.tzinfo is None:
             local = local.replace(tzinfo=_zone(timezone))
         offset = local.utcoffset()
@@ -140,6 +141,19 @@ def parse_date(text: str, *, timezone: str, now: datetime) -> datetime | None:
         return None
 
 
+def has_time_of_day(text: str) -> bool:
+    """Whether a date `parse_date` reads gives a time of day: False for a day alone
+    (`114/03/16`, `2025-03-16`, `民國114年3月16日`), which `parse_date` reads as that day's
+    midnight in the source's zone and pages show as a date. True for anything else."""
+    if len(text) > _LONGEST_DATE:
+        return True
+    try:
+        read = _read(_normalise(text))
+    except (ValueError, OverflowError):
+        return True
+    return True if read is None else read[1]
+
+
 def _normalise(text: str) -> str:
     # NFKC folds full-width digits, colons, slashes and parentheses to ASCII.
     folded = unicodedata.normalize("NFKC", text)
@@ -147,22 +161,27 @@ def _normalise(text: str) -> str:
     return " ".join(without_weekday.split())
 
 
-def _read(text: str) -> datetime | None:
+def _read(text: str) -> tuple[datetime, bool] | None:
+    """The moment `text` gives (naive when it names no zone), and whether it has a time."""
     iso = _from_iso(text)
     if iso is not None:
         return iso
     rest, zone = _split_zone(_TRAILING_COMMENT.sub("", text))
-    local = _from_iso(rest) or _from_patterns(rest)
-    if local is None or zone is None:
-        return local
-    return local.replace(tzinfo=zone)
+    read = _from_iso(rest) or _from_patterns(rest)
+    if read is None or zone is None:
+        return read
+    return read[0].replace(tzinfo=zone), True
 
 
-def _from_iso(text: str) -> datetime | None:
+def _from_iso(text: str) -> tuple[datetime, bool] | None:
     try:
-        return datetime.fromisoformat(text.replace("z", "Z"))
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return None
+    return moment, not _ISO_DAY.fullmatch(text)
+
+
+_ISO_DAY = re.compile(r"\d{4}-?\d\d-?\d\d")
 
 
 def _split_zone(text: str) -> tuple[str, tzinfo | None]:
@@ -184,7 +203,7 @@ def _split_zone(text: str) -> tuple[str, tzinfo | None]:
     return text[: match.start()], fixed_offset(-offset if sign == "-" else offset)
 
 
-def _from_patterns(text: str) -> datetime | None:
+def _from_patterns(text: str) -> tuple[datetime, bool] | None:
     match = _NUMERIC_DATE.fullmatch(text)
     if match is not None:
         ymd = _numeric_year_month_day(match["first"], match["second_part"], match["last"])
@@ -253,15 +272,15 @@ def _month_number(name: str) -> int | None:
     return None
 
 
-def _combine(year: int, month: int, day: int, match: re.Match[str]) -> datetime:
+def _combine(year: int, month: int, day: int, match: re.Match[str]) -> tuple[datetime, bool]:
     if match["hour"] is None:
-        return datetime(year, month, day)
+        return datetime(year, month, day), False
     hour = _24_hour(int(match["hour"]), match["meridiem_before"] or match["meridiem_after"])
     minute = int(match["minute"] or match["cjk_minute"] or 0)
     second = min(int(match["second"] or match["cjk_second"] or 0), 59)  # leap second
     fraction = match["fraction"]
     microsecond = round(float("0." + fraction[1:]) * 1_000_000) if fraction else 0
-    return datetime(year, month, day, hour, minute, second, min(microsecond, 999_999))
+    return datetime(year, month, day, hour, minute, second, min(microsecond, 999_999)), True
 
 
 def _24_hour(hour: int, meridiem: str | None) -> int:

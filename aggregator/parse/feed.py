@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from aggregator.models import ItemPage, OpenDataFields, ParsedEntry, ParsedFeed, SourceFormat
 from aggregator.parse.cap import area_categories, read_cap
 from aggregator.parse.charset import decode_body, media_type
-from aggregator.parse.dates import parse_date
+from aggregator.parse.dates import has_time_of_day, parse_date
 from aggregator.parse.html_list import document_links, item_content, read_html_list
 from aggregator.parse.json_feed import is_json_feed, read_json_feed
 from aggregator.parse.opendata import is_opendata, read_opendata
@@ -156,7 +156,9 @@ def _clean_feed(
                         what="summary", cuts=cuts)
         content = _html(raw_entry.content, base_url=link or url, limit=MAX_CONTENT,
                         what="content", cuts=cuts)
-        published = date(raw_entry.published) or date(raw_entry.updated)
+        published, dated_by = date(raw_entry.published), raw_entry.published
+        if published is None:
+            published, dated_by = date(raw_entry.updated), raw_entry.updated
         if published is None and (given := raw_entry.published or raw_entry.updated):
             unusable_dates.append(given)
         return ParsedEntry(
@@ -168,6 +170,8 @@ def _clean_feed(
             summary=strip_bidi_controls(summary or content),
             content=content or summary,
             published=published,
+            # A day with no time (114/03/16) is shown as a date, not as 00:00.
+            published_has_time=dated_by is None or has_time_of_day(dated_by),
             updated=date(raw_entry.updated) or published,
             author=_plain(raw_entry.author)[:MAX_AUTHOR] or None,
             tags=tuple(

@@ -5,6 +5,7 @@
 - `engine`: engine settings, reading and writing transactions, writers' locks
 - `sources`: mirroring feeds.yaml (`sync_sources`), what is due, leases (`claim_due`), health
 - `write`: `apply_poll`, one poll of one source in one transaction
+- `attempts`: each source's last polls, and a staff "poll now"
 - `merge`: near-duplicate merging (band index, candidates) and the staff overrides' SQL
 - `shown`, `categories`: which report an entry shows, which categories it is filed under
 - `read`: pages of the river of news behind an opaque keyset cursor, entries, search
@@ -36,7 +37,8 @@ from aggregator.models import (
     WriteCounts,
 )
 from aggregator.search.query import SearchQuery
-from aggregator.store import merge, migrate, read, retention, sources, staff
+from aggregator.store import attempts, merge, migrate, read, retention, sources, staff
+from aggregator.store.attempts import PollAttempt
 from aggregator.store.engine import Database, make_engine
 from aggregator.store.errors import StoreError, StoreUnavailable
 from aggregator.store.read import decode_cursor, encode_cursor
@@ -47,6 +49,7 @@ from aggregator.store.write import PollWriter
 
 __all__ = [
     "PER_HOST_LEASES",
+    "PollAttempt",
     "Store",
     "StoreError",
     "StoreUnavailable",
@@ -125,6 +128,14 @@ class Store:
     def source_health(self) -> list[SourceHealth]:
         """Every configured (not removed) source, with how its polls have gone."""
         return sources.source_health(self._db)
+
+    def recent_attempts(self, source_ids: Sequence[str]) -> dict[str, list[PollAttempt]]:
+        """Each source's last polls, newest first (see `attempts`)."""
+        return attempts.recent_attempts(self._db, source_ids)
+
+    def poll_now(self, source_id: str, actor: str, now: datetime) -> None:
+        """Make the source due now, for the running workers' next tick (see `attempts`)."""
+        attempts.poll_now(self._db, source_id, actor, now)
 
     # --- writing -------------------------------------------------------------
 

@@ -147,6 +147,7 @@ def _report_columns(*extra: Any) -> Select[Any]:
         reports.c.title,
         reports.c.link,
         reports.c.published,
+        reports.c.published_has_time,
         reports.c.agency,
         reports.c.severity,
         reports.c.expires,
@@ -209,6 +210,7 @@ def _stored_entry(entry: AnyRow, categories: list[str], attached: list[AnyRow]) 
         severity=shown.severity if shown else None,
         expires=shown.expires if shown else None,
         attachments=tuple(json.loads(shown.attachments)) if shown and shown.attachments else (),
+        published_has_time=shown.published_has_time if shown else True,
     )
 
 
@@ -220,6 +222,7 @@ def source_report(row: AnyRow) -> SourceReport:
         title=row.title,
         link=row.link,
         published=row.published,
+        published_has_time=row.published_has_time,
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 
 
@@ -136,6 +137,9 @@ reports = Table(
     Column("agency", Text),  # the government unit that issued it (發布單位)
     Column("severity", String(100)),  # an alert's, in CAP's words
     Column("expires", UTCDateTime),  # an alert's: from then on it is hidden, not deleted
+    # False when the feed gave a day but no time of day: `published` is that day's midnight
+    # in the site's zone, shown as a date.
+    Column("published_has_time", Boolean, nullable=False, server_default=true()),
     Column("attachments", Text),  # JSON list of URLs (follow: true), None when there are none
     Column("merge_rule", String(40), nullable=False),  # why it joined its entry
     Column("merge_score", Float),
@@ -285,6 +289,25 @@ staff_actions = Table(
     Column("entry_uid", String(36), nullable=False),
     Column("detail", Text, nullable=False),  # JSON: what the action was given and did
     Index(None, "at"),
+)
+
+# --- poll attempts (aggregator/store/attempts.py) -----------------------------------------------
+
+# The last few polls of each source, for its page: what each one brought or why it failed.
+# Bounded: each write prunes the source's rows beyond attempts.KEPT_PER_SOURCE.
+poll_attempts = Table(
+    "poll_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", String(200), ForeignKey("sources.id"), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # a PollStatus
+    Column("new_reports", Integer, nullable=False),
+    Column("updated_reports", Integer, nullable=False),
+    Column("http_status", Integer),
+    Column("elapsed_ms", Integer, nullable=False),
+    Column("error", Text),
+    Index(None, "source_id", "attempted_at"),
 )
 
 # --- staff accounts (aggregator/store/staff_accounts.py) -------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
+from aggregator.store.attempts import record_attempt
 from aggregator.store.categories import (
     add_entry_categories,
     categorise,
@@ -73,6 +74,7 @@ class PollWriter:
                         # WebSub: announced from the outbox, queued with what changed.
                         queue_feed_pings(connection, outcome)
                 record_poll(connection, outcome, counts)
+                record_attempt(connection, outcome, counts)
                 return counts
         except IntegrityError as error:
             raise StoreError(
@@ -273,6 +275,7 @@ def _report_values(report: Report) -> dict[str, Any]:
         "content": report.content,
         "content_hash": report.content_hash,
         "published": report.published,
+        "published_has_time": report.published_has_time,
         "updated": report.updated,
         "author": report.author,
         "agency": report.agency,

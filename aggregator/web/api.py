@@ -1,4 +1,5 @@
-"""The JSON API: `/api/entries` (the river of news) and `/api/sources` (their health)."""
+"""The JSON API: `/api/entries` (the river of news), `/api/sources` (their health) and
+`/api/sources/<id>` (one source's health with its last polls)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from aggregator.models import SourceHealth, StoredEntry
 from aggregator.parse.sanitize import sanitize_html, web_link
+from aggregator.store import PollAttempt
 from aggregator.web import params
 from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
 from aggregator.web.responsecache import store_cached
+from aggregator.web.staff import known_source
 from aggregator.web.state import current_state
 from aggregator.web.timefmt import rfc3339
 
@@ -43,6 +46,32 @@ def sources() -> Response:
             for health in state.store.source_health()
         ]
     )
+
+
+@bp.get("/sources/<source_id>")
+def source(source_id: str) -> Response:
+    state = current_state()
+    health = known_source(source_id)
+    zone = ZoneInfo(state.config.settings.timezone)
+    activity = activity_views(state.store, datetime.now(UTC), zone)
+    attempts = state.store.recent_attempts([source_id])[source_id]
+    return jsonify(
+        source_json(health)
+        | {"silence": silence_json(activity.get(health.id, NO_ACTIVITY).silence)}
+        | {"attempts": [attempt_json(attempt) for attempt in attempts]}
+    )
+
+
+def attempt_json(attempt: PollAttempt) -> dict[str, Any]:
+    return {
+        "attempted_at": rfc3339(attempt.attempted_at),
+        "status": attempt.status,
+        "new_reports": attempt.new_reports,
+        "updated_reports": attempt.updated_reports,
+        "http_status": attempt.http_status,
+        "elapsed_ms": attempt.elapsed_ms,
+        "error": attempt.error,
+    }
 
 
 def entry_json(entry: StoredEntry) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,22 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.heading": "嵌入這個分類",
         "embed.help": "把下面這段程式碼貼到您的網頁，就能顯示這個分類的最新新聞：",
         "embed.more": "更多新聞",
+        "builder.heading": "把新聞嵌入您的網站",
+        "builder.intro": "選好分類與樣式，複製下面的程式碼貼到您的網頁；預覽就是貼上後的樣子。",
+        "builder.limit": "則數（1–{maximum}）",
+        "builder.theme": "外觀",
+        "builder.theme.light": "淺色",
+        "builder.theme.dark": "深色",
+        "builder.theme.auto": "跟隨訪客的系統設定",
+        "builder.language": "語言",
+        "builder.language.visitor": "依訪客的瀏覽器",
+        "builder.update": "更新程式碼",
+        "builder.code": "程式碼",
+        "builder.preview": "預覽",
+        "builder.docs": (
+            "嵌入的頁面只列標題、來源與時間；點標題開啟原文，點時間開啟本站的全文比較。"
+        ),
+        "embed.options": "更多選項與預覽",
         "sources.heading": "來源狀態",
         "sources.opml": "來源清單 OPML",
         "sources.summary": "共 {total} 個來源，{failing} 個失敗，{never} 個尚未抓取。",
@@ -65,6 +81,9 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.overdue": "逾期 {count} {unit}",
         "time.today": "今天 {time}",
         "time.yesterday": "昨天 {time}",
+        "day.today": "今天",
+        "day.yesterday": "昨天",
+        "day.date": "{year}年{month}月{day}日",
         "zone.Asia/Taipei": "臺北時間",
         "unit.minute.one": "分鐘",
         "unit.minute.other": "分鐘",
@@ -124,6 +143,21 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "help.categories": "分類代號",
         "source.news": "這個來源的新聞",
         "source.subscribe": "訂閱這個來源",
+        "source.queued": "已排入，下一輪抓取。",
+        "source.poll_now": "立即抓取",
+        "source.poll_now_help": "排入工作程序的下一輪（約一秒內），不必等到下次抓取時間。",
+        "attempts.heading": "最近 {count} 次抓取",
+        "attempts.none": "還沒有抓取紀錄。",
+        "attempts.time": "時間",
+        "attempts.outcome": "結果",
+        "attempts.http": "HTTP",
+        "attempts.duration": "耗時",
+        "attempts.failed": "錯誤",
+        "attempts.not_modified": "沒有變更",
+        "attempts.new": "{count} 則新報導",
+        "attempts.updated": "{count} 則更新",
+        "attempts.nothing_new": "沒有新消息",
+        "error.cannot_poll": "來源「{value}」已停用，無法抓取。",
         "search.label": "搜尋新聞",
         "search.placeholder": "例如：颱風 高雄",
         "search.submit": "搜尋",
@@ -157,6 +191,26 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "embed.heading": "Embed this category",
         "embed.help": "Paste this code into your web page to show this category's latest news:",
         "embed.more": "More news",
+        "builder.heading": "Embed the news in your site",
+        "builder.intro": (
+            "Choose a category and a style, then paste the code below into your page;"
+            " the preview is what it will look like."
+        ),
+        "builder.limit": "Entries (1–{maximum})",
+        "builder.theme": "Theme",
+        "builder.theme.light": "Light",
+        "builder.theme.dark": "Dark",
+        "builder.theme.auto": "The visitor's system setting",
+        "builder.language": "Language",
+        "builder.language.visitor": "The visitor's browser",
+        "builder.update": "Update the code",
+        "builder.code": "Code",
+        "builder.preview": "Preview",
+        "builder.docs": (
+            "An embed lists headlines, sources and times; a headline opens the source's"
+            " article, a time this site's comparison of every report."
+        ),
+        "embed.options": "More options and a preview",
         "sources.heading": "Source health",
         "sources.opml": "Sources as OPML",
         "sources.summary": "{total} sources, {failing} failing, {never} never polled.",
@@ -187,6 +241,9 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "time.overdue": "overdue by {count} {unit}",
         "time.today": "Today {time}",
         "time.yesterday": "Yesterday {time}",
+        "day.today": "Today",
+        "day.yesterday": "Yesterday",
+        "day.date": "{day} {month_name} {year}",
         "zone.Asia/Taipei": "Taipei time",
         "unit.minute.one": "minute",
         "unit.minute.other": "minutes",
@@ -248,6 +305,21 @@ _SITE_MESSAGES: Mapping[Language, Mapping[str, str]] = {
         "help.categories": "Category ids",
         "source.news": "This source's news",
         "source.subscribe": "Subscribe to this source",
+        "source.queued": "Queued: the next round of polls will fetch it.",
+        "source.poll_now": "Poll now",
+        "source.poll_now_help": "Queued for the workers' next round (within a second or so).",
+        "attempts.heading": "Last {count} polls",
+        "attempts.none": "No polls yet.",
+        "attempts.time": "Time",
+        "attempts.outcome": "Outcome",
+        "attempts.http": "HTTP",
+        "attempts.duration": "Took",
+        "attempts.failed": "Error",
+        "attempts.not_modified": "Not modified",
+        "attempts.new": "{count} new reports",
+        "attempts.updated": "{count} updated",
+        "attempts.nothing_new": "Nothing new",
+        "error.cannot_poll": "The source “{value}” is disabled: it cannot be polled.",
         "search.label": "Search the news",
         "search.placeholder": "e.g. 颱風 高雄",
         "search.submit": "Search",
@@ -295,12 +367,17 @@ def choose_language(requested: str | None, accepted: LanguageAccept) -> Language
     return "en" if best == "en" else "zh-Hant"
 
 
-def day_time(moment: datetime, now: datetime, timezone: str, language: Language) -> str:
+def day_time(
+    moment: datetime, now: datetime, timezone: str, language: Language, *, has_time: bool = True
+) -> str:
     """When something was published, as a reader of the river wants it: '今天 14:05' /
     'Today 14:05', '昨天 09:30' / 'Yesterday 09:30', else '2026-12-01 16:00', all in
-    `timezone` (days are that zone's days)."""
+    `timezone` (days are that zone's days). A date given without a time (`has_time`
+    False) is a day: '今天' / 'Today', '昨天', else '2025年3月16日' / '16 March 2025'."""
     zone = ZoneInfo(timezone)
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    if not has_time:
+        return _day(local.date(), today, language)
     clock = local.strftime("%H:%M")
     if local.date() == today:
         return translate(language, "time.today", time=clock)
@@ -314,6 +391,37 @@ def next_day(now: datetime, timezone: str) -> datetime:
     zone = ZoneInfo(timezone)
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(tomorrow, time(), tzinfo=zone)
+
+
+def _day(day: date, today: date, language: Language) -> str:
+    if day == today:
+        return translate(language, "day.today")
+    if day == today - timedelta(days=1):
+        return translate(language, "day.yesterday")
+    return translate(
+        language,
+        "day.date",
+        year=day.year,
+        month=day.month,
+        day=day.day,
+        month_name=_MONTH_NAMES[day.month - 1],
+    )
+
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def zone_label(timezone: str, language: Language) -> str:

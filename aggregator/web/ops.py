@@ -25,6 +25,7 @@ PAGE_TEMPLATES = (
     "story.html",
     "search_help.html",
     "embed.html",
+    "embed_builder.html",
     "sources.html",
     "source.html",
     "error.html",

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import LanguageAccept, MultiDict
 from werkzeug.exceptions import HTTPException
 
 from aggregator.models import Config, EntryPage, EntryQuery
 from aggregator.search.query import QueryError, SearchQuery, parse_query
 from aggregator.store import Store
 from aggregator.store.search_sql import Order
+from aggregator.web.i18n import Language, choose_language
 from aggregator.web.refused import Refused
 from aggregator.web.responsecache import valid_while_in_force
 from aggregator.web.state import current_state
@@ -38,11 +39,13 @@ ORDERS: tuple[Order, ...] = ("newest", "relevance")
 PAGE_PARAMETERS: Mapping[str, frozenset[str]] = {
     "reader.river": frozenset({"category", "source", "q", "order", "cursor", "lang"}),
     "reader.embed": frozenset({"limit", "theme", "lang"}),
+    "reader.embed_builder": frozenset({"category", "limit", "theme", "embed_lang", "lang"}),
     "api.entries": frozenset({"category", "source", "q", "order", "cursor", "limit"}),
     "feeds.feed": frozenset({"q", "limit"}),
     "feeds.source_feed": frozenset({"q", "limit"}),
     "feeds.watch_feed": frozenset({"limit"}),
     "auth.sign_in": frozenset({"next", "lang"}),
+    "staff.source": frozenset({"queued", "lang"}),
     "staff_entries.merge_search": frozenset({"find", "lang"}),
 }
 _ANY_PAGE_PARAMETERS = frozenset({"lang"})
@@ -115,6 +118,17 @@ def limit(args: MultiDict[str, str], *, default: int, maximum: int) -> int:
     if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= maximum:
         raise InvalidParameter(400, "error.bad_limit", value=given, maximum=maximum)
     return int(given)
+
+
+def embed_language(args: MultiDict[str, str]) -> Language | None:
+    """The language chosen for an embed on `/embed` (`embed_lang`); None: the visitor's."""
+    given = _given(args, "embed_lang")
+    if given is None:
+        return None
+    try:
+        return choose_language(given, LanguageAccept())
+    except ValueError as error:
+        raise InvalidParameter(400, "error.bad_language", value=given) from error
 
 
 def theme(args: MultiDict[str, str]) -> Theme:

@@ -3,9 +3,11 @@ category (`/embed/<category>`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
@@ -22,18 +24,29 @@ from aggregator.web.responsecache import store_cached
 from aggregator.web.security import frameable
 from aggregator.web.state import current_state
 from aggregator.web.templating import current_language
+from aggregator.web.timefmt import rfc3339
 
 bp = Blueprint("reader", __name__)
 
 
 @bp.app_template_filter("day_time")
-def day_time(moment: datetime) -> str:
-    """A published time for the river and the story page: 今天/昨天 (Today/Yesterday), which
-    hold until the next day begins in the site's zone."""
+def day_time(moment: datetime, has_time: bool = True) -> str:
+    """A published time for the river, the story page and embeds: 今天/昨天
+    (Today/Yesterday), which hold until the next day begins in the site's zone; a date
+    given without a time is shown as a day."""
     state = current_state()
     now, timezone = state.clock(), state.config.settings.timezone
     responsecache.valid_until(i18n.next_day(now, timezone))
-    return i18n.day_time(moment, now, timezone, current_language())
+    return i18n.day_time(moment, now, timezone, current_language(), has_time=has_time)
+
+
+@bp.app_template_filter("machine_day_time")
+def machine_day_time(moment: datetime, has_time: bool = True) -> str:
+    """The `datetime` attribute of a published time: RFC 3339, or the day (2025-03-16) of
+    a date given without a time."""
+    if has_time:
+        return rfc3339(moment)
+    return moment.astimezone(ZoneInfo(current_state().config.settings.timezone)).date().isoformat()
 
 
 @bp.app_context_processor
@@ -96,12 +109,51 @@ class Highlighter:
         return highlight(inline_text(summary_html), self.search)
 
 
-def embed_snippet(base_url: str, category: Category) -> str:
-    """The <iframe> code another site pastes to show `category`."""
-    src = f"{base_url}/embed/{category.slug}"
+def embed_snippet(base_url: str, category: Category, options: Mapping[str, str] = {}) -> str:
+    """The <iframe> code another site pastes to show `category`, with the embed's query
+    `options` (limit, theme, lang) when they differ from its defaults."""
+    src = f"{base_url}{embed_path(category.slug, options)}"
     return (
         f'<iframe src="{escape(src)}" title="{escape(category.title)}" width="100%" '
         'height="480" style="border:0" loading="lazy"></iframe>'
+    )
+
+
+def embed_path(category: str, options: Mapping[str, str]) -> str:
+    query = urlencode(options)
+    return f"/embed/{category}" + (f"?{query}" if query else "")
+
+
+@bp.get("/embed")
+def embed_builder() -> str:
+    """The code for a category's embed with its options, and a live preview. A GET form:
+    without script, submitting it renders the page again; with it, every change does."""
+    state = current_state()
+    categories = state.config.categories
+    chosen = request.args.get("category") or next(iter(categories), "")
+    params.require_category(chosen, state.config)
+    limit = params.limit(request.args, default=EMBED_DEFAULT_LIMIT, maximum=EMBED_MAX_LIMIT)
+    theme = params.theme(request.args)
+    language = params.embed_language(request.args)
+    options = {
+        name: value
+        for name, value, default in (
+            ("limit", str(limit), str(EMBED_DEFAULT_LIMIT)),
+            ("theme", theme, "light"),
+            ("lang", language or "", ""),
+        )
+        if value != default
+    }
+    return render_template(
+        "embed_builder.html",
+        categories=categories,
+        category=categories[chosen],
+        limit=limit,
+        limits=(EMBED_DEFAULT_LIMIT, EMBED_MAX_LIMIT),
+        theme=theme,
+        embed_language=language or "",
+        preview=embed_path(chosen, options),
+        snippet=embed_snippet(site_url(state.config.settings), categories[chosen], options),
     )
 
 
