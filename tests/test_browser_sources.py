@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 STAFF, PASSWORD = "王小明", "correct horse battery staple"
 DAY_TITLE = "市立圖書館春季書展"
-UNRESOLVED = "the host name broken.invalid could not be resolved: check the URL"
+UNRESOLVED = "the host name broken.invalid does not exist: check the URL"
 PAGES = [
     "/",
     "/?category=kaohsiung",
@@ -145,7 +145,7 @@ def test_a_source_page_shows_its_last_polls(phone: Page, site: str, tmp_path: Pa
     phone.goto(f"{site}/sources/broken")
     rows = phone.locator("table.attempts tbody tr")
     assert rows.count() == 4
-    assert "查不到主機名稱 broken.invalid" in rows.first.inner_text()
+    assert "主機名稱 broken.invalid 不存在" in rows.first.inner_text()
     assert "錯誤" in rows.first.inner_text()
     width, shown = scroll_width(phone)
     assert width <= shown

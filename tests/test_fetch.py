@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 import pytest
@@ -479,10 +480,29 @@ def test_a_closed_port_is_reported_as_refusing_connections(fetcher: Fetcher) -> 
     assert result.error == f"127.0.0.1 port {port} refused the connection: is the server down?"
 
 
-def test_an_unresolvable_host_name_is_reported(fetcher: Fetcher) -> None:
+def test_a_host_name_that_does_not_exist_is_reported(fetcher: Fetcher) -> None:
     result = fetch(fetcher, "http://feeds.invalid/rss.xml")  # RFC 2606: never resolves
 
-    assert result.error == "the host name feeds.invalid could not be resolved: check the URL"
+    assert result.error == "the host name feeds.invalid does not exist: check the URL"
+
+
+def offline_lookup(*args: object, **kwargs: object) -> NoReturn:
+    """What getaddrinfo answers for any name on a machine without network or DNS server."""
+    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+def test_a_machine_without_network_is_not_blamed_on_the_url(
+    fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", offline_lookup)
+
+    result = fetch(fetcher, "https://www.kcg.gov.tw/rss.xml")
+
+    assert result.error == (
+        "the host name www.kcg.gov.tw could not be looked up: this machine may have no"
+        " network or no DNS server"
+    )
+    assert "check the URL" not in result.error
 
 
 @pytest.fixture

@@ -36,8 +36,21 @@ def test_an_unknown_host_reads_in_chinese() -> None:
     result = fetcher.fetch("kcg", "http://no-such-host.invalid/feed.xml", Validators())
     assert result.error is not None
     assert error_reason(result.error, "zh-Hant") == (
-        "查不到主機名稱 no-such-host.invalid：請檢查網址"
+        "主機名稱 no-such-host.invalid 不存在：請檢查網址"
     )
+
+
+def test_a_machine_without_network_reads_apart_from_a_wrong_host_name() -> None:
+    offline = (
+        "the host name www.kcg.gov.tw could not be looked up: this machine may have no"
+        " network or no DNS server"
+    )
+
+    assert error_reason(offline, "zh-Hant") == (
+        "查不到主機名稱 www.kcg.gov.tw：這台機器可能沒有網路或 DNS 伺服器"
+    )
+    assert error_reason("no network route to www.kcg.gov.tw: this machine may have no network",
+                        "zh-Hant") == "沒有通往 www.kcg.gov.tw 的網路：這台機器可能沒有網路"
 
 
 def test_a_reason_not_known_is_shown_as_written() -> None:

@@ -19,7 +19,7 @@ from aggregator.store.staff_accounts import StaffAccounts
 from tests.storedata import outcome, report
 from tests.test_web_staff_entries import PASSWORD, app_client, sign_in, token_on
 
-UNRESOLVED = "the host name nowhere.invalid could not be resolved: check the URL"
+UNRESOLVED = "the host name nowhere.invalid does not exist: check the URL"
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_a_failing_source_lists_its_errors_newest_first_in_the_pages_language(
     )
     rows = attempt_rows(client.get("/sources/broken").get_data(as_text=True))
     assert len(rows) == 4
-    assert "查不到主機名稱 nowhere.invalid：請檢查網址" in text_of(rows[0])
+    assert "主機名稱 nowhere.invalid 不存在：請檢查網址" in text_of(rows[0])
     assert "連線逾時" in text_of(rows[1])
     english = attempt_rows(client.get("/sources/broken?lang=en").get_data(as_text=True))
     assert UNRESOLVED in text_of(english[0])

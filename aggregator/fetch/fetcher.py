@@ -12,6 +12,7 @@ deadline cut exactly this fetch's socket.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import ssl
@@ -397,6 +398,13 @@ def _describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
+# getaddrinfo's answers for a name that does not exist (EAI_NODATA: it exists, without an
+# address); the constants are missing where the platform lacks them.
+_NO_SUCH_NAME = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
+
+
 def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
     """Turn a network failure into words a person can act on."""
     if deadline.expired or isinstance(error, TimeoutError | ReadTimeoutError):
@@ -407,7 +415,17 @@ def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
             "private networks"
         )
     if isinstance(error, socket.gaierror):
-        return f"the host name {target.host} could not be resolved: check the URL"
+        # "No such name" is the URL's fault; anything else (EAI_AGAIN above all) is what a
+        # machine without network or DNS server gets for every name, and nobody should go
+        # hunting for a typo in a URL that is right.
+        if error.errno in _NO_SUCH_NAME:
+            return f"the host name {target.host} does not exist: check the URL"
+        return (
+            f"the host name {target.host} could not be looked up: this machine may have no"
+            " network or no DNS server"
+        )
+    if isinstance(error, OSError) and error.errno == errno.ENETUNREACH:
+        return f"no network route to {target.host}: this machine may have no network"
     if isinstance(error, ConnectionRefusedError):
         return f"{target.host} port {target.port} refused the connection: is the server down?"
     if isinstance(error, ssl.SSLCertVerificationError):

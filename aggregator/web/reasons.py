@@ -20,8 +20,17 @@ _CHINESE: Sequence[tuple[re.Pattern[str], str]] = tuple(
             "伺服器太慢：{s} 秒內沒有完整回應",
         ),
         (
-            r"the host name (?P<host>\S+) could not be resolved: check the URL",
-            "查不到主機名稱 {host}：請檢查網址",
+            r"the host name (?P<host>\S+) does not exist: check the URL",
+            "主機名稱 {host} 不存在：請檢查網址",
+        ),
+        (
+            r"the host name (?P<host>\S+) could not be looked up: this machine may have no"
+            r" network or no DNS server",
+            "查不到主機名稱 {host}：這台機器可能沒有網路或 DNS 伺服器",
+        ),
+        (
+            r"no network route to (?P<host>\S+): this machine may have no network",
+            "沒有通往 {host} 的網路：這台機器可能沒有網路",
         ),
         (
             r"(?P<host>\S+) port (?P<port>\d+) refused the connection: is the server down\?",
