@@ -5,8 +5,8 @@ and what a fingerprint costs; then what merging costs the real ingest pipeline.
                           [--corpora ../shared/corpora]
 
 The labelled sets, the tuning set tests/data/dedup/ and the blind sets
-tests/data/dedup-blind/ and tests/data/dedup-blind-2/ (never tuned on), are written through
-a fresh SQLite store in several arrival orders (publication, its reverse, three seeded
+tests/data/dedup-blind/, dedup-blind-2/ and dedup-blind-3/ (never tuned on), are written
+through a fresh SQLite store in several arrival orders (publication, its reverse, three seeded
 shuffles), each report its own poll of its source, and scored pairwise: overall, on pairs
 involving an edited rewrite or a wire flash, and per kind. `--entries 0` stops after the
 scores; `--set tuning` scores the tuning set alone, so that tuning never sees the blind

@@ -33,10 +33,11 @@ from tests.storedata import T0, outcome, report, source
 CORPUS_DIR = Path(__file__).parent / "data" / "dedup"
 # Written blind, each by a separate author from the issue's description alone, never tuned
 # on: the first was scored once on the method before figures and lead keys, the second
-# once on the method after them.
+# once on the method after them, the third once after bridged entries joined too.
 BLIND_DIRS = (
     Path(__file__).parent / "data" / "dedup-blind",
     Path(__file__).parent / "data" / "dedup-blind-2",
+    Path(__file__).parent / "data" / "dedup-blind-3",
 )
 # The kinds the issue measures apart: pairs involving an edited rewrite or a wire flash.
 REWRITE_OR_FLASH = frozenset({"rewrite", "rewrite_one_wrong_fact", "flash"})

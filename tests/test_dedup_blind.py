@@ -1,12 +1,13 @@
-"""Merging on the blind sets (tests/data/dedup-blind/ and dedup-blind-2/, each written blind
-by a separate author and never tuned on), written through the store in publication order,
-held to what was measured on them.
+"""Merging on the blind sets (tests/data/dedup-blind/, dedup-blind-2/ and dedup-blind-3/,
+each written blind by a separate author and never tuned on), written through the store in
+publication order, held to what was measured on them.
 
 These are floors, not the issue's targets (precision ≥ 0.98, recall ≥ 0.95 overall and
 ≥ 0.90 on pairs involving a rewrite or a flash): each set was scored once with
 `python bench/dedup.py --entries 0 --set blind` after the method it measures was finished
-(the first before figures and lead keys, at recall 17/95; both after them, as below), and
-these tests keep the method from getting worse unnoticed. Raise a floor only with a change
+(the first before figures and lead keys, at recall 17/95; the second after them, at 97/118;
+the third after bridged entries joined too; all three on that method as below), and these
+tests keep the method from getting worse unnoticed. Raise a floor only with a change
 that was not tuned on these sets; a changed method needs a new blind set to be measured.
 """
 
@@ -43,13 +44,26 @@ FLOORS = {
         "related_list": (Fraction(1), Fraction(9, 10)),
     },
     "dedup-blind-2": {
-        "all": (Fraction(1), Fraction(97, 118)),
-        "rewrite or flash": (Fraction(1), Fraction(84, 105)),
-        "original": (Fraction(1), Fraction(45, 51)),
+        "all": (Fraction(1), Fraction(99, 118)),
+        "rewrite or flash": (Fraction(1), Fraction(86, 105)),
+        "original": (Fraction(1), Fraction(46, 51)),
         "verbatim": (Fraction(1), Fraction(34, 39)),
-        "rewrite": (Fraction(1), Fraction(55, 66)),
-        "flash": (Fraction(1), Fraction(50, 66)),
+        "rewrite": (Fraction(1), Fraction(56, 66)),
+        "flash": (Fraction(1), Fraction(52, 66)),
         "follow_up": (Fraction(1), Fraction(0)),
+        "template": (Fraction(1), Fraction(1)),
+        "daily_series": (Fraction(1), Fraction(1)),
+        "two_cities": (Fraction(1), Fraction(1)),
+        "related_list": (Fraction(1), Fraction(1)),
+    },
+    "dedup-blind-3": {
+        "all": (Fraction(1), Fraction(138, 153)),
+        "rewrite or flash": (Fraction(1), Fraction(128, 143)),
+        "original": (Fraction(1), Fraction(47, 50)),
+        "verbatim": (Fraction(1), Fraction(47, 50)),
+        "rewrite": (Fraction(1), Fraction(79, 91)),
+        "flash": (Fraction(1), Fraction(83, 92)),
+        "follow_up": (Fraction(1), Fraction(1)),
         "template": (Fraction(1), Fraction(1)),
         "daily_series": (Fraction(1), Fraction(1)),
         "two_cities": (Fraction(1), Fraction(1)),
