@@ -1,11 +1,13 @@
-"""The write path: one poll of one source (its health, then its new and changed reports)
-in one transaction, merging each new report into the entry it is another copy of."""
+"""The write path: polls in batches, one transaction per batch and one savepoint per poll
+(a source's health, then its new and changed reports), merging each new report into the
+entry it is another copy of."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +25,7 @@ from aggregator.store.engine import INGEST_LOCK, Database, serialise
 from aggregator.store.errors import StoreError
 from aggregator.store.merge import EntryChoice, choose_entries, index_reports, join_entries
 from aggregator.store.outbox import queue_feed_pings
-from aggregator.store.pollstats import record_poll
+from aggregator.store.pollstats import record_polls
 from aggregator.store.rows import chunks
 from aggregator.store.schema import entries, reports, sources
 from aggregator.store.search_index import reindex_entries
@@ -36,49 +38,86 @@ from aggregator.store.version import bump_version
 _ENTRY_UID_NAMESPACE = uuid.UUID("6f1c5a2e-3b7d-5e8a-9c41-0d2b7e6f4a13")
 
 
+# A batch of polls shares one transaction (one commit, one lock, one round of counters),
+# but no more than this long: other writers (staff, retention) wait for it to commit.
+BATCH_SECONDS = 1.0
+
+
 class PollWriter:
     """Writes polls: each with the fingerprints its plan brings (the store never computes
     them: CPU work must not hold the write lock)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = db
+        self._clock = clock
+
+    def apply_polls(self, outcomes: Sequence[PollOutcome]) -> list[WriteCounts | StoreError]:
+        """Write polls in one transaction, each behind its own savepoint: a poll the store
+        refuses is rolled back alone and its StoreError is its result, in order. Stops
+        starting polls after BATCH_SECONDS, so the result may be shorter than `outcomes`:
+        the caller writes the rest in the next batch. Nothing is written until the batch
+        commits, and each lease is released with its own poll."""
+        # Decoded before the transaction: it runs under the lock new-story writers share.
+        candidates = [_candidates(o.plan) if o.plan is not None else [] for o in outcomes]
+        results: list[WriteCounts | StoreError] = []
+        counted: list[tuple[PollOutcome, WriteCounts]] = []
+        with self._db.writing() as connection:
+            if any(o.plan is not None and o.plan.new for o in outcomes):
+                # Two workers writing copies of one story at once must not both see
+                # "no entry yet" and create two: writers of new reports take turns.
+                serialise(connection, INGEST_LOCK)
+            started = self._clock()
+            for outcome, fingerprinted in zip(outcomes, candidates, strict=True):
+                if results and self._clock() - started > BATCH_SECONDS:
+                    break
+                try:
+                    with connection.begin_nested():
+                        counts = _write_poll(connection, outcome, fingerprinted)
+                except IntegrityError as error:
+                    results.append(
+                        StoreError(
+                            f"the poll of source {outcome.source_id!r} was not written, the"
+                            f" store is unchanged: {error.orig}"
+                        )
+                    )
+                    continue
+                except StoreError as error:
+                    results.append(error)
+                    continue
+                results.append(counts)
+                counted.append((outcome, counts))
+            if any(o.plan is not None and (o.plan.new or o.plan.changed) for o, _ in counted):
+                bump_version(connection)
+            record_polls(connection, counted)
+        return results
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
-        plan = outcome.plan
-        # Decoded before the transaction too: it runs under the lock new-story writers share.
-        candidates = _candidates(plan) if plan is not None else []
-        try:
-            with self._db.writing() as connection:
-                if plan is not None and plan.new:
-                    # Two workers writing copies of one story at once must not both see
-                    # "no entry yet" and create two: writers of new reports take turns.
-                    serialise(connection, INGEST_LOCK)
-                categories = connection.scalar(
-                    select(sources.c.categories).where(sources.c.id == outcome.source_id)
-                )
-                if categories is None:
-                    raise StoreError(
-                        f"source {outcome.source_id!r} is not in the store: sync_sources first"
-                    )
-                record_health(connection, outcome)
-                counts = WriteCounts()
-                if plan is not None:
-                    counts = _write_plan(
-                        connection, plan, outcome.attempted_at, json.loads(categories), candidates
-                    )
-                    if plan.new or plan.changed:
-                        bump_version(connection)
-                        # WebSub: announced from the outbox, queued with what changed.
-                        queue_feed_pings(connection, outcome)
-                record_poll(connection, outcome, counts)
-                return counts
-        except IntegrityError as error:
-            raise StoreError(
-                f"the poll of source {outcome.source_id!r} was not written, the store is"
-                f" unchanged: {error.orig}"
-            ) from error
+        (result,) = self.apply_polls([outcome])
+        if isinstance(result, StoreError):
+            raise result
+        return result
+
+
+def _write_poll(
+    connection: Connection, outcome: PollOutcome, candidates: Sequence[Candidate]
+) -> WriteCounts:
+    """One poll: the source's health and lease, its new and changed reports, its pings."""
+    categories = connection.scalar(
+        select(sources.c.categories).where(sources.c.id == outcome.source_id)
+    )
+    if categories is None:
+        raise StoreError(f"source {outcome.source_id!r} is not in the store: sync_sources first")
+    record_health(connection, outcome)
+    plan = outcome.plan
+    if plan is None:
+        return WriteCounts()
+    counts = _write_plan(connection, plan, outcome.attempted_at, json.loads(categories), candidates)
+    if plan.new or plan.changed:
+        # WebSub: announced from the outbox, queued with what changed.
+        queue_feed_pings(connection, outcome)
+    return counts
 
 
 def _write_plan(
