@@ -35,6 +35,7 @@ from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import (
     Config,
     FetchResult,
+    IndexDocument,
     KnownReport,
     ParsedFeed,
     PollOutcome,
@@ -50,6 +51,7 @@ from aggregator.models import (
 from aggregator.parse.feed import ParseError, parse_feed, parse_item_page
 from aggregator.schedule.due import next_poll
 from aggregator.schedule.parsers import ParseProcesses
+from aggregator.search.document import report_documents
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator.schedule.poll")
@@ -72,16 +74,18 @@ class Parse(Protocol):
 
 Decide = Callable[[str, ParsedFeed, Mapping[str, KnownReport], datetime], WritePlan]
 FingerprintReports = Callable[[Sequence[Report], frozenset[str]], tuple[bytes, ...]]
+DocumentReports = Callable[[Sequence[Report]], tuple[IndexDocument, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class Stages:
-    """The pure stages of a poll. Parse and fingerprint run in the parse executor, so
-    with worker processes they must be module-level functions."""
+    """The pure stages of a poll. Parse, fingerprint and document run in the parse
+    executor, so with worker processes they must be module-level functions."""
 
     parse: Parse = parse_feed
     decide: Decide = plan_writes
     fingerprint: FingerprintReports = fingerprint_reports
+    document: DocumentReports = report_documents
 
 
 PRODUCTION_STAGES = Stages()
@@ -109,6 +113,13 @@ class PassSummary:
 
 
 ProgressCallback = Callable[[PollOutcome, WriteCounts], None]
+
+
+def _fingerprints_and_documents(
+    stages: Stages, new: Sequence[Report], boilerplate: frozenset[str]
+) -> tuple[tuple[bytes, ...], tuple[IndexDocument, ...]]:
+    """Both in one trip to a parse process."""
+    return stages.fingerprint(new, boilerplate), stages.document(new)
 
 
 class SourceFailed(Exception):
@@ -211,7 +222,7 @@ class Poller:
         with _stage("fetching its new items' own pages"):
             plan = self._followed(source, plan)
         with _stage("fingerprinting its new entries"):
-            plan = replace(plan, fingerprints=self._fingerprints(plan))
+            plan = self._fingerprinted(plan)
         return replace(
             self._healthy(source, result, "ok", body_hash),
             feed_title=feed.title, feed_link=feed.link, plan=plan,
@@ -260,16 +271,20 @@ class Poller:
                        summary=report.summary or item_page.content,
                        attachments=item_page.attachments)
 
-    def _fingerprints(self, plan: WritePlan) -> tuple[bytes, ...]:
-        """The new reports' fingerprints without their source's boilerplate; computed in a
-        parse process: on the writer thread they were a third of the time spent writing."""
+    def _fingerprinted(self, plan: WritePlan) -> WritePlan:
+        """The plan with its new reports' fingerprints (without their source's boilerplate)
+        and search documents, computed in a parse process: on the writer thread they were
+        half of the time spent writing."""
         if not plan.new:
-            return ()
+            return plan
         boilerplate = self._boilerplates.of(
             plan.source_id, len(plan.new),
             lambda count: self._store.recent_texts(plan.source_id, count),
         )
-        return self._parsers.submit(self._stages.fingerprint, plan.new, boilerplate).result()
+        fingerprints, documents = self._parsers.submit(
+            _fingerprints_and_documents, self._stages, plan.new, boilerplate
+        ).result()
+        return replace(plan, fingerprints=fingerprints, documents=documents)
 
     def _as_completed(
         self, states: Sequence[SourceState]

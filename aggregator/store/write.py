@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
+from aggregator.search.document import report_documents
 from aggregator.store.categories import (
     add_entry_categories,
     categorise,
@@ -28,7 +29,7 @@ from aggregator.store.outbox import queue_feed_pings
 from aggregator.store.pollstats import record_polls
 from aggregator.store.rows import chunks
 from aggregator.store.schema import entries, reports, sources
-from aggregator.store.search_index import reindex_entries
+from aggregator.store.search_index import index_entries, reindex_entries
 from aggregator.store.shown import refresh_entries
 from aggregator.store.sources import record_health
 from aggregator.store.version import bump_version
@@ -159,11 +160,24 @@ def _write_plan(
         )
     changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
     changed_in_sight = refresh_entries(connection, merged_entry_ids | changed_entry_ids, noticed)
-    # The index holds every report's text, shown or not: a merged report changes it too.
-    absorbed_ids = {entry_id for absorbed in joined.values() for entry_id in absorbed}
-    reindex_entries(
-        connection, set(created_ids) | merged_entry_ids | changed_entry_ids | absorbed_ids
+    # New entries come with their documents; the index holds every report's text, shown
+    # or not, so the entries a report joined, or absorbed, are documented again.
+    created_documents = (
+        [document for document, match in zip(plan.documents, matches, strict=True) if not match]
+        if plan.documents
+        else report_documents(creating)
     )
+    index_entries(
+        connection,
+        [
+            (entry_id, report.published, document)
+            for entry_id, report, document in zip(
+                created_ids, creating, created_documents, strict=True
+            )
+        ],
+    )
+    absorbed_ids = {entry_id for absorbed in joined.values() for entry_id in absorbed}
+    reindex_entries(connection, merged_entry_ids | changed_entry_ids | absorbed_ids)
     return WriteCounts(
         new=len(created_ids),
         updated=len(changed_in_sight & changed_entry_ids),
@@ -178,6 +192,11 @@ def _candidates(plan: WritePlan) -> list[Candidate]:
         raise ValueError(
             f"the plan of {plan.source_id!r} brings {len(plan.fingerprints)} fingerprints for"
             f" {len(plan.new)} new reports: fingerprint them with aggregator.dedupe first"
+        )
+    if plan.documents and len(plan.documents) != len(plan.new):
+        raise ValueError(
+            f"the plan of {plan.source_id!r} brings {len(plan.documents)} search documents"
+            f" for {len(plan.new)} new reports"
         )
     return [
         candidate_from_report(report, Fingerprint.from_bytes(stored))
