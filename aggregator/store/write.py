@@ -4,6 +4,7 @@ entry it is another copy of."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -11,7 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
@@ -22,13 +24,13 @@ from aggregator.store.categories import (
     categorise,
     rewrite_entry_categories,
 )
-from aggregator.store.engine import INGEST_LOCK, Database, serialise
+from aggregator.store.engine import INGEST_LOCK, Database, share
 from aggregator.store.errors import StoreError
 from aggregator.store.merge import EntryChoice, choose_entries, index_reports, join_entries
 from aggregator.store.outbox import queue_feed_pings
 from aggregator.store.pollstats import record_polls
 from aggregator.store.rows import chunks
-from aggregator.store.schema import entries, reports, sources
+from aggregator.store.schema import entries, ingest_claims, reports, sources
 from aggregator.store.search_index import index_entries, reindex_entries
 from aggregator.store.shown import refresh_entries
 from aggregator.store.sources import record_health
@@ -63,10 +65,7 @@ class PollWriter:
         results: list[WriteCounts | StoreError] = []
         counted: list[tuple[PollOutcome, WriteCounts]] = []
         with self._db.writing() as connection:
-            if any(o.plan is not None and o.plan.new for o in outcomes):
-                # Two workers writing copies of one story at once must not both see
-                # "no entry yet" and create two: writers of new reports take turns.
-                serialise(connection, INGEST_LOCK)
+            claimed = _claim_stories(connection, outcomes, candidates)
             started = self._clock()
             for outcome, fingerprinted in zip(outcomes, candidates, strict=True):
                 if results and self._clock() - started > BATCH_SECONDS:
@@ -90,6 +89,7 @@ class PollWriter:
             if any(o.plan is not None and (o.plan.new or o.plan.changed) for o, _ in counted):
                 bump_version(connection)
             record_polls(connection, counted)
+            _release(connection, claimed)
         return results
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
@@ -99,6 +99,44 @@ class PollWriter:
         if isinstance(result, StoreError):
             raise result
         return result
+
+
+def _claim_stories(
+    connection: Connection,
+    outcomes: Sequence[PollOutcome],
+    candidates: Sequence[Sequence[Candidate]],
+) -> list[int]:
+    """Two workers writing copies of one story at once must not both see "no entry yet"
+    and create two. On SQLite every writing transaction holds the one write lock. On
+    PostgreSQL writers of new reports claim what copies of a story share, their band keys
+    and canonical links, in one sorted insert (so two writers cannot deadlock): a writer
+    waits only for those that could find each other's entries. Staff actions and retention
+    still take INGEST_LOCK alone; writers share it. The claimed keys, to release."""
+    if connection.dialect.name != "postgresql":
+        return []
+    links = {r.canonical_link for o in outcomes if o.plan for r in o.plan.new if r.canonical_link}
+    keys = sorted(
+        {key for found in candidates for c in found for key in c.fingerprint.band_keys}
+        | {_link_key(link) for link in links}
+    )
+    if not keys:
+        return []
+    share(connection, INGEST_LOCK)
+    claim = postgresql.insert(ingest_claims).on_conflict_do_nothing()
+    for chunk in chunks(keys):
+        connection.execute(claim, [{"key": key} for key in chunk])
+    return keys
+
+
+def _release(connection: Connection, keys: Sequence[int]) -> None:
+    for chunk in chunks(list(keys)):
+        connection.execute(delete(ingest_claims).where(ingest_claims.c.key.in_(chunk)))
+
+
+def _link_key(link: str) -> int:
+    """A canonical link as a claim key: 62 bits of its hash, above every band key."""
+    digest = int.from_bytes(hashlib.blake2b(link.encode(), digest_size=8).digest(), "big")
+    return (1 << 62) | (digest & ((1 << 62) - 1))
 
 
 def _write_poll(
