@@ -143,15 +143,13 @@ def _write_poll(
     connection: Connection, outcome: PollOutcome, candidates: Sequence[Candidate]
 ) -> WriteCounts:
     """One poll: the source's health and lease, its new and changed reports, its pings."""
-    categories = connection.scalar(
-        select(sources.c.categories).where(sources.c.id == outcome.source_id)
-    )
-    if categories is None:
-        raise StoreError(f"source {outcome.source_id!r} is not in the store: sync_sources first")
     record_health(connection, outcome)
     plan = outcome.plan
-    if plan is None:
+    if plan is None:  # a 304, an unchanged body, a failure: the health is all there is
         return WriteCounts()
+    categories = connection.execute(
+        select(sources.c.categories).where(sources.c.id == outcome.source_id)
+    ).scalar_one()
     counts = _write_plan(connection, plan, outcome.attempted_at, json.loads(categories), candidates)
     if plan.new or plan.changed:
         # WebSub: announced from the outbox, queued with what changed.
