@@ -230,6 +230,15 @@ class KnownReport:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexDocument:
+    """What the search index holds for an entry: the index tokens of its title and of its
+    clean text, each space-separated (see `aggregator.search.document`)."""
+
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class WritePlan:
     """Everything one poll of one source writes, applied in one transaction."""
 
@@ -240,6 +249,10 @@ class WritePlan:
     # One `Fingerprint.to_bytes()` per new report, in order: the poller computes them off
     # the writer thread (in its parse processes); the store only stores and compares them.
     fingerprints: tuple[bytes, ...] = ()
+    # One search document per new report, in order, for the entry it makes if it joins
+    # none (`aggregator.search.document`); computed off the writer thread like the
+    # fingerprints. Empty: the store computes them.
+    documents: tuple[IndexDocument, ...] = ()
     # New reports left for a later poll (a poll takes at most decide.MAX_NEW_REPORTS).
     deferred: int = 0
     notes: tuple[str, ...] = ()  # the feed's notes and the plan's own, for the health

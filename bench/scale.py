@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -122,11 +123,16 @@ def polled(db_url: str) -> tuple[int, float]:
     return count, (last - first).total_seconds()
 
 
-def polling_rate(config: Path, db_url: str, workers: int, count: int, log: Path) -> float:
-    """Sources/s of `workers` worker processes over a first round of `count` new sources."""
+def polling_rate(
+    config: Path, db_url: str, workers: int, count: int, log: Path
+) -> tuple[float, float, float]:
+    """Sources/s of `workers` worker processes over a first round of `count` new sources,
+    and the CPU seconds the workers (with their parse processes) and PostgreSQL's server
+    processes spent meanwhile (the server's: every postgres process on the machine)."""
     upgrade(db_url)
     command = [sys.executable, "-m", "aggregator.cli", "worker", "--config", str(config),
                "--db", db_url]
+    workers_before, server_before = children_cpu(), postgres_cpu()
     with ExitStack() as stack:
         for number in range(workers):
             stack.enter_context(running(command, dict(os.environ), log.with_suffix(f".{number}")))
@@ -135,8 +141,29 @@ def polling_rate(config: Path, db_url: str, workers: int, count: int, log: Path)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {done[0]} of {count} sources polled in time")
             time.sleep(0.5)
+        server = postgres_cpu() - server_before  # before the workers' backends end
     count, seconds = polled(db_url)
-    return count / seconds if seconds else float("inf")
+    return count / seconds if seconds else float("inf"), children_cpu() - workers_before, server
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def postgres_cpu() -> float:
+    """User and system CPU seconds of the postgres processes running now."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended
+            continue
+        name, _, rest = text.partition("(")[2].rpartition(")")
+        if name == "postgres":
+            fields = rest.split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def web_rates(db_url: str, config: Path, directory: Path, duration: int) -> dict[int, list[float]]:
@@ -166,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sources", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=50, help="loopback addresses to serve on")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--no-web", dest="web", action="store_false",
+                        help="measure polling only")
     arguments = parser.parse_args(argv)
     print(f"{arguments.sources} sources on {arguments.hosts} hosts, "
           f"{os.cpu_count()} cores", flush=True)
@@ -176,15 +205,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         directory = Path(temporary)
         config = write_config(directory, port, arguments.sources, arguments.hosts)
         sqlite_url = f"sqlite:///{directory / 'store.db'}"
-        rate = polling_rate(config, sqlite_url, 1, arguments.sources, directory / "sqlite.log")
-        print(f"polling, SQLite, 1 worker: {rate:.1f} sources/s", flush=True)
+        rate, cpu, _ = polling_rate(
+            config, sqlite_url, 1, arguments.sources, directory / "sqlite.log"
+        )
+        print(f"polling, SQLite, 1 worker: {rate:.1f} sources/s, workers' CPU {cpu:.1f} s",
+              flush=True)
         for workers in (1, 2, 4):
             with postgres_schema(arguments.postgres) as db_url:
-                rate = polling_rate(config, db_url, workers, arguments.sources,
-                                    directory / f"pg{workers}.log")
-                print(f"polling, PostgreSQL, {workers} worker(s): {rate:.1f} sources/s",
-                      flush=True)
-                if workers == 4:
+                rate, cpu, server = polling_rate(config, db_url, workers, arguments.sources,
+                                                 directory / f"pg{workers}.log")
+                print(f"polling, PostgreSQL, {workers} worker(s): {rate:.1f} sources/s, "
+                      f"workers' CPU {cpu:.1f} s, database's CPU {server:.1f} s", flush=True)
+                if workers == 4 and arguments.web:
                     for web_workers, (feed, api) in web_rates(
                         db_url, config, directory, arguments.duration
                     ).items():

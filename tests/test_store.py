@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.models import EntryQuery, StoredEntry
+from aggregator.models import ENTRIES, POLLS, EntryQuery, StoredEntry
 from aggregator.store import Store, StoreError, StoreUnavailable, open_store
+from aggregator.store.alerts import AlertStore
 from tests.storedata import T0, outcome, report, source
 
 HOUR = timedelta(hours=1)
@@ -329,6 +330,26 @@ def test_a_poll_that_fails_mid_write_leaves_nothing_behind(two_sources: Store) -
     assert all_entries(two_sources) == []
     assert health_of(two_sources, "city")["status"] == "never"
     assert two_sources.version() == version
+
+
+def test_in_a_batch_a_poll_the_store_refuses_rolls_back_alone(two_sources: Store) -> None:
+    two_sources.sync_sources(
+        [source("city"), source("wire", categories=("news", "weather"), priority=5),
+         source("port")], T0
+    )
+    broken = outcome("city", new=[report("city", "same"), report("city", "same")])
+    batch = [outcome("wire", new=[report("wire", "a")]), broken,
+             outcome("port", new=[report("port", "b")])]
+
+    results = two_sources.apply_polls(batch)
+
+    assert [type(result).__name__ for result in results] == [
+        "WriteCounts", "StoreError", "WriteCounts"]
+    assert sorted(titles(all_entries(two_sources))) == ["port b", "wire a"]
+    assert health_of(two_sources, "city")["status"] == "never"
+    assert health_of(two_sources, "port")["entries"] == 1
+    stats = AlertStore(two_sources).poll_stats()  # only the polls written are counted
+    assert (stats.value(POLLS, "ok"), stats.value(ENTRIES, "new")) == (2, 2)
 
 
 def test_a_plan_whose_new_reports_are_not_fingerprinted_is_refused(two_sources: Store) -> None:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aggregator.models import CandidateEntry, Watch, WatchScan
+from aggregator.search.document import MAX_BODY_TOKENS, MAX_TITLE_TOKENS
 from aggregator.search.query import SearchQuery, Term, parse_query
 from aggregator.search.terms import token_texts
-from aggregator.store.search_index import MAX_BODY_TOKENS, MAX_TITLE_TOKENS
 from aggregator.text.story import entry_text
 
 

@@ -3,7 +3,8 @@
 `Poller.poll_source` is the pipeline for one source and reads as such; it runs on a
 bounded thread pool (the fetcher limits each host), with parsing and fingerprinting in the
 parse executor (worker processes in production, see `parsers`). Writes happen on the
-calling thread, one transaction per source, so the store sees one writer. Whatever goes
+calling thread, so the store sees one writer: the polls that finished while the last batch
+was written go in one transaction, each behind its own savepoint. Whatever goes
 wrong with one source, from a bug in a stage to a row the database refuses, ends that
 source's poll as failing (retried on its backoff) and never the pass.
 """
@@ -34,6 +35,7 @@ from aggregator.fetch.fetcher import Fetcher
 from aggregator.models import (
     Config,
     FetchResult,
+    IndexDocument,
     KnownReport,
     ParsedFeed,
     PollOutcome,
@@ -49,6 +51,7 @@ from aggregator.models import (
 from aggregator.parse.feed import ParseError, parse_feed, parse_item_page
 from aggregator.schedule.due import next_poll
 from aggregator.schedule.parsers import ParseProcesses
+from aggregator.search.document import report_documents
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator.schedule.poll")
@@ -71,16 +74,18 @@ class Parse(Protocol):
 
 Decide = Callable[[str, ParsedFeed, Mapping[str, KnownReport], datetime], WritePlan]
 FingerprintReports = Callable[[Sequence[Report], frozenset[str]], tuple[bytes, ...]]
+DocumentReports = Callable[[Sequence[Report]], tuple[IndexDocument, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class Stages:
-    """The pure stages of a poll. Parse and fingerprint run in the parse executor, so
-    with worker processes they must be module-level functions."""
+    """The pure stages of a poll. Parse, fingerprint and document run in the parse
+    executor, so with worker processes they must be module-level functions."""
 
     parse: Parse = parse_feed
     decide: Decide = plan_writes
     fingerprint: FingerprintReports = fingerprint_reports
+    document: DocumentReports = report_documents
 
 
 PRODUCTION_STAGES = Stages()
@@ -108,6 +113,13 @@ class PassSummary:
 
 
 ProgressCallback = Callable[[PollOutcome, WriteCounts], None]
+
+
+def _fingerprints_and_documents(
+    stages: Stages, new: Sequence[Report], boilerplate: frozenset[str]
+) -> tuple[tuple[bytes, ...], tuple[IndexDocument, ...]]:
+    """Both in one trip to a parse process."""
+    return stages.fingerprint(new, boilerplate), stages.document(new)
 
 
 class SourceFailed(Exception):
@@ -168,15 +180,15 @@ class Poller:
         self, states: Sequence[SourceState], progress: ProgressCallback | None = None
     ) -> PassSummary:
         summary = PassSummary()
-        for source, state, polling in self._as_completed(states):
-            outcome, counts = self._write(source, state, polling)
-            summary = summary.add(outcome, counts)
-            if progress is not None:
-                try:
-                    progress(outcome, counts)
-                except Exception as error:  # it was told of a poll that is written: log
-                    log.exception("poll progress callback failed", extra={
-                        "source": source.id, "exception": type(error).__name__})
+        for finished in self._as_completed(states):
+            for outcome, counts in self._write(finished):
+                summary = summary.add(outcome, counts)
+                if progress is not None:
+                    try:
+                        progress(outcome, counts)
+                    except Exception as error:  # it was told of a poll that is written: log
+                        log.exception("poll progress callback failed", extra={
+                            "source": outcome.source_id, "exception": type(error).__name__})
         return summary
 
     def poll_source(self, source: Source, state: SourceState) -> PollOutcome:
@@ -210,7 +222,7 @@ class Poller:
         with _stage("fetching its new items' own pages"):
             plan = self._followed(source, plan)
         with _stage("fingerprinting its new entries"):
-            plan = replace(plan, fingerprints=self._fingerprints(plan))
+            plan = self._fingerprinted(plan)
         return replace(
             self._healthy(source, result, "ok", body_hash),
             feed_title=feed.title, feed_link=feed.link, plan=plan,
@@ -259,23 +271,28 @@ class Poller:
                        summary=report.summary or item_page.content,
                        attachments=item_page.attachments)
 
-    def _fingerprints(self, plan: WritePlan) -> tuple[bytes, ...]:
-        """The new reports' fingerprints without their source's boilerplate; computed in a
-        parse process: on the writer thread they were a third of the time spent writing."""
+    def _fingerprinted(self, plan: WritePlan) -> WritePlan:
+        """The plan with its new reports' fingerprints (without their source's boilerplate)
+        and search documents, computed in a parse process: on the writer thread they were
+        half of the time spent writing."""
         if not plan.new:
-            return ()
+            return plan
         boilerplate = self._boilerplates.of(
             plan.source_id, len(plan.new),
             lambda count: self._store.recent_texts(plan.source_id, count),
         )
-        return self._parsers.submit(self._stages.fingerprint, plan.new, boilerplate).result()
+        fingerprints, documents = self._parsers.submit(
+            _fingerprints_and_documents, self._stages, plan.new, boilerplate
+        ).result()
+        return replace(plan, fingerprints=fingerprints, documents=documents)
 
     def _as_completed(
         self, states: Sequence[SourceState]
-    ) -> Iterator[tuple[Source, SourceState, Future[PollOutcome]]]:
-        """Each source's poll as it completes. At most IN_FLIGHT sources are polled or
-        waiting to be written at once: polling runs ahead of the one writer, and each
-        finished poll holds its parsed feed and fingerprints until it is written."""
+    ) -> Iterator[list[tuple[Source, SourceState, Future[PollOutcome]]]]:
+        """The sources' polls, in batches of those that completed while the last batch was
+        written. At most IN_FLIGHT sources are polled or waiting to be written at once:
+        polling runs ahead of the one writer, and each finished poll holds its parsed feed
+        and fingerprints until it is written."""
         waiting = ((self._sources[s.source_id], s) for s in states if s.source_id in self._sources)
         pending: dict[Future[PollOutcome], tuple[Source, SourceState]] = {}
 
@@ -287,29 +304,51 @@ class Poller:
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             submit(len(done))
-            for future in done:
-                source, state = pending.pop(future)
-                yield source, state, future
+            yield [(*pending.pop(future), future) for future in done]
 
     def _write(
-        self, source: Source, state: SourceState, polling: Future[PollOutcome]
-    ) -> tuple[PollOutcome, WriteCounts]:
-        """Write the source's poll in one transaction. If a stage failed, or the write
-        itself does (and is rolled back), write the source's failure instead: a store
-        that cannot take even that fails the pass."""
-        try:
-            outcome = polling.result()
-            with _stage("storing its entries"):
-                return outcome, self._applied(outcome)
-        except SourceFailed as failure:
-            log.error("poll failed", exc_info=failure.error, extra={
-                "source": source.id, "stage": failure.stage,
-                "exception": type(failure.error).__name__})
-            outcome = self._failed(source, state, str(failure))
-            return outcome, self._applied(outcome)
+        self, finished: Sequence[tuple[Source, SourceState, Future[PollOutcome]]]
+    ) -> Iterator[tuple[PollOutcome, WriteCounts]]:
+        """Write finished polls, each as soon as its batch commits. A source whose stage
+        failed, or whose poll the store refuses (rolled back alone), has its failure
+        written instead: a store that cannot take even that fails the pass."""
+        polls: list[tuple[Source, SourceState, PollOutcome]] = []
+        for source, state, polling in finished:
+            try:
+                polls.append((source, state, polling.result()))
+            except SourceFailed as failure:
+                polls.append((source, state, self._failed_at(source, state, failure)))
+        yield from self._written(polls)
 
-    def _applied(self, outcome: PollOutcome) -> WriteCounts:
-        counts = self._store.apply_poll(outcome)
+    def _written(
+        self, polls: Sequence[tuple[Source, SourceState, PollOutcome]]
+    ) -> Iterator[tuple[PollOutcome, WriteCounts]]:
+        while polls:
+            results: Sequence[WriteCounts | Exception]
+            try:
+                results = self._store.apply_polls([outcome for _, _, outcome in polls])
+            except Exception as error:
+                if len(polls) > 1:  # which poll? Each alone finds it, and writes the others.
+                    for poll in polls:
+                        yield from self._written([poll])
+                    return
+                results = [error]
+            for (source, state, outcome), result in zip(polls, results, strict=False):
+                if isinstance(result, Exception):
+                    failure = SourceFailed("storing its entries", result)
+                    outcome = self._failed_at(source, state, failure)
+                    result = self._store.apply_poll(outcome)
+                self._log(outcome, result)
+                yield outcome, result
+            polls = polls[len(results) :]
+
+    def _failed_at(self, source: Source, state: SourceState, failure: SourceFailed) -> PollOutcome:
+        log.error("poll failed", exc_info=failure.error, extra={
+            "source": source.id, "stage": failure.stage,
+            "exception": type(failure.error).__name__})
+        return self._failed(source, state, str(failure))
+
+    def _log(self, outcome: PollOutcome, counts: WriteCounts) -> None:
         plan = outcome.plan
         log.info(
             "poll",
@@ -325,7 +364,6 @@ class Poller:
                 "error": outcome.error,
             },
         )
-        return counts
 
     def _healthy(
         self, source: Source, result: FetchResult, status: PollStatus, body_hash: str | None

@@ -4,7 +4,7 @@
 
 - `engine`: engine settings, reading and writing transactions, writers' locks
 - `sources`: mirroring feeds.yaml (`sync_sources`), what is due, leases (`claim_due`), health
-- `write`: `apply_poll`, one poll of one source in one transaction
+- `write`: `apply_polls`, polls in batches: one transaction a batch, one savepoint a poll
 - `attempts`: each source's last polls, and a staff "poll now"
 - `merge`: near-duplicate merging (band index, candidates) and the staff overrides' SQL
 - `shown`, `categories`: which report an entry shows, which categories it is filed under
@@ -148,6 +148,11 @@ class Store:
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source in one transaction (see `write.PollWriter`)."""
         return self._polls.apply_poll(outcome)
+
+    def apply_polls(self, outcomes: Sequence[PollOutcome]) -> list[WriteCounts | StoreError]:
+        """Write a batch of polls in one transaction, one savepoint each; the results of
+        the polls written, in order (see `write.PollWriter.apply_polls`)."""
+        return self._polls.apply_polls(outcomes)
 
     def remove_entries_before(self, cutoff: datetime, limit: int) -> int:
         """Remove up to `limit` entries older than `cutoff`; how many went (see `retention`)."""

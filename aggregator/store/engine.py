@@ -15,7 +15,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from aggregator.store.errors import StoreUnavailable
 
 # PostgreSQL transaction-level advisory lock keys (arbitrary, fixed). Claims and syncs
-# change which sources are leased and exist; ingest writes entries.
+# change which sources are leased and exist; ingest writes entries (poll writers share it,
+# staff actions and retention hold it alone).
 CLAIM_LOCK = 0x61676701
 INGEST_LOCK = 0x61676702
 # Execution option marking a transaction that writes: on SQLite it starts with BEGIN IMMEDIATE,
@@ -151,3 +152,10 @@ def serialise(connection: Connection, key: int) -> None:
     transaction already holds the database's one write lock)."""
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def share(connection: Connection, key: int) -> None:
+    """Hold the lock `key` shared until the transaction ends: with the other holders of a
+    share, never with the holder of `serialise` (PostgreSQL; SQLite as `serialise`)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock_shared(key)))

@@ -2,8 +2,8 @@
 
 The web app serves `/metrics` and the workers poll: they are different processes (and on
 PostgreSQL, several workers on several machines), so in-memory counters would each tell a
-part of the story and reset on every restart. `record_poll` adds one poll's numbers in the
-poll's own transaction (a poll that is not written is not counted); `read_poll_stats` reads
+part of the story and reset on every restart. `record_polls` adds a batch's numbers in the
+batch's own transaction (a poll that is not written is not counted); `read_poll_stats` reads
 them all.
 
 Each counter is one row, added to with an upsert, so concurrent workers never lose an
@@ -11,6 +11,9 @@ increment nor abort each other's poll over a first insert.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,20 +35,26 @@ from aggregator.models import (
 from aggregator.store.schema import metric_counters
 
 
-def record_poll(connection: Connection, outcome: PollOutcome, counts: WriteCounts) -> None:
-    """Add one poll to the counters, in the caller's (the poll's) transaction."""
-    increments: dict[tuple[str, str], int] = {(POLLS, outcome.status): 1}
-    if counts.new:
-        increments[(ENTRIES, "new")] = counts.new
-    if counts.updated:
-        increments[(ENTRIES, "updated")] = counts.updated
-    if counts.merged:
-        increments[(MERGES, "")] = counts.merged
-    if outcome.elapsed_ms > 0 or outcome.http_status is not None:
-        # A poll that never reached the network (an internal error) has no latency.
-        increments[(LATENCY_BUCKET, latency_bucket(outcome.elapsed_ms))] = 1
-        increments[(LATENCY_SUM_MS, "")] = outcome.elapsed_ms
-        increments[(LATENCY_COUNT, "")] = 1
+def record_polls(
+    connection: Connection, polls: Sequence[tuple[PollOutcome, WriteCounts]]
+) -> None:
+    """Add a batch of written polls to the counters, in the caller's (the batch's)
+    transaction: one upsert per counter a batch, so workers queue on these rows once a
+    batch rather than once a poll."""
+    increments: Counter[tuple[str, str]] = Counter()
+    for outcome, counts in polls:
+        increments[(POLLS, outcome.status)] += 1
+        increments[(ENTRIES, "new")] += counts.new
+        increments[(ENTRIES, "updated")] += counts.updated
+        increments[(MERGES, "")] += counts.merged
+        if outcome.elapsed_ms > 0 or outcome.http_status is not None:
+            # A poll that never reached the network (an internal error) has no latency.
+            increments[(LATENCY_BUCKET, latency_bucket(outcome.elapsed_ms))] += 1
+            increments[(LATENCY_SUM_MS, "")] += outcome.elapsed_ms
+            increments[(LATENCY_COUNT, "")] += 1
+    increments = +increments  # a counter no poll added to is not written
+    if not increments:
+        return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(metric_counters)
     statement = statement.on_conflict_do_update(

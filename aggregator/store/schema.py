@@ -250,6 +250,16 @@ merge_bands = Table(
     sqlite_with_rowid=False,
 )
 
+# PostgreSQL: what copies of one story share (their band keys, their canonical link), claimed
+# by the writer of new reports. Inserting a key waits for another transaction's uncommitted
+# insert of it, so only writers that could find each other's entries take turns; each deletes
+# its keys before it commits, so the table is empty between transactions.
+ingest_claims = Table(
+    "ingest_claims",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+)
+
 # Staff decisions that outlive re-polls, by the reports' stable (source, identity):
 # "apart" pairs never merge again, "together" pairs stay merged. Stored in both directions.
 merge_overrides = Table(

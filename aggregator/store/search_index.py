@@ -22,7 +22,9 @@ Why this design (both backends index the same tokens, from `aggregator.search.te
 SQLite: `entry_search`, an FTS5 table (title, body) whose rowid is the sort key, and
 `entry_search_keys` (entry id → the sort key its row has now), so that an entry whose date
 moved can find its old row. PostgreSQL: `entry_search` (entry id, sort key, tsvector).
-`reindex_entries` is the only writer: call it in the transaction that changed entries.
+`reindex_entries` (documents made here from the stored rows) and `index_entries` (a poll's
+new entries, documented by the poller off the writer thread) are the only writers: call
+them in the transaction that changed entries.
 """
 
 from __future__ import annotations
@@ -46,18 +48,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from aggregator.search.terms import token_texts
+from aggregator.models import IndexDocument
+from aggregator.search.document import index_document
 from aggregator.store.schema import entries, reports
-from aggregator.text.story import entry_text
 
 _ID_BITS = 31
 ENTRY_ID_MASK = (1 << _ID_BITS) - 1
 _LATEST_SECOND = (1 << 32) - 1  # sort keys stay below 2**63
-# PostgreSQL keeps positions up to 16383: longer texts are cut on both backends, so that
-# both find the same entries. It also keeps at most 256 positions per lexeme, so in a text
-# where one character occurs more often, PostgreSQL misses phrases at its later occurrences.
-MAX_TITLE_TOKENS = 500
-MAX_BODY_TOKENS = 15_000
+# PostgreSQL keeps at most 256 positions per lexeme, so in a text where one character occurs
+# more often, PostgreSQL misses phrases at its later occurrences (texts are cut to its
+# 16383 positions in `aggregator.search.document`).
 _MAX_POSITIONS_PER_LEXEME = 256
 _BATCH = 500
 
@@ -112,22 +112,47 @@ def reindex_entries(connection: Connection, entry_ids: Iterable[int]) -> None:
             .order_by(reports.c.id)
         ):
             texts[report.entry_id].append(report.content or report.summary)
-        documents = [
-            (
-                row.id,
-                sort_key_at(row.published, row.id),
-                row.title,
-                entry_text([row.content, *texts[row.id]]),
-            )
-            for row in rows
-        ]
-        if connection.dialect.name == "sqlite":
-            _replace_sqlite_rows(connection, chunk, documents)
-        else:
-            _replace_postgresql_rows(connection, chunk, documents)
+        _replace_rows(
+            connection,
+            chunk,
+            [
+                (
+                    row.id,
+                    sort_key_at(row.published, row.id),
+                    index_document(row.title, [row.content, *texts[row.id]]),
+                )
+                for row in rows
+            ],
+        )
 
 
-_Document = tuple[int, int, str, str]  # entry id, sort key, title, body text
+def index_entries(
+    connection: Connection, documents: Sequence[tuple[int, datetime, IndexDocument]]
+) -> None:
+    """Index entries whose documents are already made (entry id, published, document): the
+    new entries of a poll, documented in the poller's parse processes."""
+    for start in range(0, len(documents), _BATCH):
+        chunk = documents[start : start + _BATCH]
+        _replace_rows(
+            connection,
+            [entry_id for entry_id, _, _ in chunk],
+            [
+                (entry_id, sort_key_at(published, entry_id), document)
+                for entry_id, published, document in chunk
+            ],
+        )
+
+
+_Document = tuple[int, int, IndexDocument]  # entry id, sort key, document
+
+
+def _replace_rows(
+    connection: Connection, entry_ids: Sequence[int], documents: Sequence[_Document]
+) -> None:
+    if connection.dialect.name == "sqlite":
+        _replace_sqlite_rows(connection, entry_ids, documents)
+    else:
+        _replace_postgresql_rows(connection, entry_ids, documents)
 
 
 def _replace_sqlite_rows(
@@ -148,17 +173,13 @@ def _replace_sqlite_rows(
         connection.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:key, :title, :body)"),
             [
-                {
-                    "key": key,
-                    "title": " ".join(token_texts(title)[:MAX_TITLE_TOKENS]),
-                    "body": " ".join(token_texts(body)[:MAX_BODY_TOKENS]),
-                }
-                for _, key, title, body in documents
+                {"key": key, "title": document.title, "body": document.body}
+                for _, key, document in documents
             ],
         )
         connection.execute(
             insert(entry_search_keys),
-            [{"entry_id": entry_id, "sort_key": key} for entry_id, key, _, _ in documents],
+            [{"entry_id": entry_id, "sort_key": key} for entry_id, key, _ in documents],
         )
 
 
@@ -170,23 +191,23 @@ def _replace_postgresql_rows(
         connection.execute(
             insert(entry_search).values(document=cast(text(":literal"), TSVECTOR)),
             [
-                {"entry_id": entry_id, "sort_key": key, "literal": tsvector_literal(title, body)}
-                for entry_id, key, title, body in documents
+                {"entry_id": entry_id, "sort_key": key, "literal": tsvector_literal(document)}
+                for entry_id, key, document in documents
             ],
         )
 
 
-def tsvector_literal(title: str, body: str) -> str:
+def tsvector_literal(document: IndexDocument) -> str:
     """A tsvector in PostgreSQL's input syntax: title tokens weighted A, then the body.
 
     The body starts two positions after the title, so no phrase spans the two.
     """
     positions: dict[str, list[str]] = defaultdict(list)
-    title_tokens = token_texts(title)[:MAX_TITLE_TOKENS]
+    title_tokens = document.title.split()
     for position, token in enumerate(title_tokens, start=1):
         positions[token].append(f"{position}A")
     offset = len(title_tokens) + 2
-    for position, token in enumerate(token_texts(body)[:MAX_BODY_TOKENS], start=offset):
+    for position, token in enumerate(document.body.split(), start=offset):
         positions[token].append(str(position))
     return " ".join(
         f"{_quoted_lexeme(token)}:{','.join(places[:_MAX_POSITIONS_PER_LEXEME])}"

@@ -21,6 +21,7 @@ from aggregator.models import (
 )
 from aggregator.store.categories import rewrite_entry_categories
 from aggregator.store.engine import CLAIM_LOCK, Database, serialise
+from aggregator.store.errors import StoreError
 from aggregator.store.rows import AnyRow
 from aggregator.store.schema import reports, sources
 from aggregator.store.version import bump_version
@@ -131,7 +132,8 @@ def source_health(db: Database) -> list[SourceHealth]:
 
 
 def record_health(connection: Connection, outcome: PollOutcome) -> None:
-    """Write how a poll went, when the source is next due, and release its lease."""
+    """Write how a poll went, when the source is next due, and release its lease; a
+    source the store does not hold is a StoreError."""
     values: dict[str, Any] = {
         "last_attempt": outcome.attempted_at,
         "last_http_status": outcome.http_status,
@@ -163,7 +165,11 @@ def record_health(connection: Connection, outcome: PollOutcome) -> None:
             for name in ("etag", "last_modified", "body_hash"):
                 given[name] = None
     values |= {name: value for name, value in given.items() if value is not None}
-    connection.execute(update(sources).where(sources.c.id == outcome.source_id).values(values))
+    written = connection.execute(
+        update(sources).where(sources.c.id == outcome.source_id).values(values)
+    )
+    if written.rowcount == 0:
+        raise StoreError(f"source {outcome.source_id!r} is not in the store: sync_sources first")
 
 
 def source_host(url: str) -> str:

@@ -1,33 +1,38 @@
-"""The write path: one poll of one source (its health, then its new and changed reports)
-in one transaction, merging each new report into the entry it is another copy of."""
+"""The write path: polls in batches, one transaction per batch and one savepoint per poll
+(a source's health, then its new and changed reports), merging each new report into the
+entry it is another copy of."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.dedupe import Candidate, Fingerprint, candidate_from_report
 from aggregator.models import PollOutcome, Report, WriteCounts, WritePlan
+from aggregator.search.document import report_documents
 from aggregator.store.attempts import record_attempt
 from aggregator.store.categories import (
     add_entry_categories,
     categorise,
     rewrite_entry_categories,
 )
-from aggregator.store.engine import INGEST_LOCK, Database, serialise
+from aggregator.store.engine import INGEST_LOCK, Database, share
 from aggregator.store.errors import StoreError
 from aggregator.store.merge import EntryChoice, choose_entries, index_reports, join_entries
 from aggregator.store.outbox import queue_feed_pings
-from aggregator.store.pollstats import record_poll
+from aggregator.store.pollstats import record_polls
 from aggregator.store.rows import chunks
-from aggregator.store.schema import entries, reports, sources
-from aggregator.store.search_index import reindex_entries
+from aggregator.store.schema import entries, ingest_claims, reports, sources
+from aggregator.store.search_index import index_entries, reindex_entries
 from aggregator.store.shown import refresh_entries
 from aggregator.store.sources import record_health
 from aggregator.store.version import bump_version
@@ -37,50 +42,123 @@ from aggregator.store.version import bump_version
 _ENTRY_UID_NAMESPACE = uuid.UUID("6f1c5a2e-3b7d-5e8a-9c41-0d2b7e6f4a13")
 
 
+# A batch of polls shares one transaction (one commit, one lock, one round of counters),
+# but no more than this long: other writers (staff, retention) wait for it to commit.
+BATCH_SECONDS = 1.0
+
+
 class PollWriter:
     """Writes polls: each with the fingerprints its plan brings (the store never computes
     them: CPU work must not hold the write lock)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = db
+        self._clock = clock
+
+    def apply_polls(self, outcomes: Sequence[PollOutcome]) -> list[WriteCounts | StoreError]:
+        """Write polls in one transaction, each behind its own savepoint: a poll the store
+        refuses is rolled back alone and its StoreError is its result, in order. Stops
+        starting polls after BATCH_SECONDS, so the result may be shorter than `outcomes`:
+        the caller writes the rest in the next batch. Nothing is written until the batch
+        commits, and each lease is released with its own poll."""
+        # Decoded before the transaction: it runs under the lock new-story writers share.
+        candidates = [_candidates(o.plan) if o.plan is not None else [] for o in outcomes]
+        results: list[WriteCounts | StoreError] = []
+        counted: list[tuple[PollOutcome, WriteCounts]] = []
+        with self._db.writing() as connection:
+            claimed = _claim_stories(connection, outcomes, candidates)
+            started = self._clock()
+            for outcome, fingerprinted in zip(outcomes, candidates, strict=True):
+                if results and self._clock() - started > BATCH_SECONDS:
+                    break
+                try:
+                    with connection.begin_nested():
+                        counts = _write_poll(connection, outcome, fingerprinted)
+                except IntegrityError as error:
+                    results.append(
+                        StoreError(
+                            f"the poll of source {outcome.source_id!r} was not written, the"
+                            f" store is unchanged: {error.orig}"
+                        )
+                    )
+                    continue
+                except StoreError as error:
+                    results.append(error)
+                    continue
+                results.append(counts)
+                counted.append((outcome, counts))
+            if any(o.plan is not None and (o.plan.new or o.plan.changed) for o, _ in counted):
+                bump_version(connection)
+            record_polls(connection, counted)
+            _release(connection, claimed)
+        return results
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         """Write one poll of one source (health, then its new and changed reports) in one
         transaction, and release the source's lease. On any error nothing is written."""
-        plan = outcome.plan
-        # Decoded before the transaction too: it runs under the lock new-story writers share.
-        candidates = _candidates(plan) if plan is not None else []
-        try:
-            with self._db.writing() as connection:
-                if plan is not None and plan.new:
-                    # Two workers writing copies of one story at once must not both see
-                    # "no entry yet" and create two: writers of new reports take turns.
-                    serialise(connection, INGEST_LOCK)
-                categories = connection.scalar(
-                    select(sources.c.categories).where(sources.c.id == outcome.source_id)
-                )
-                if categories is None:
-                    raise StoreError(
-                        f"source {outcome.source_id!r} is not in the store: sync_sources first"
-                    )
-                record_health(connection, outcome)
-                counts = WriteCounts()
-                if plan is not None:
-                    counts = _write_plan(
-                        connection, plan, outcome.attempted_at, json.loads(categories), candidates
-                    )
-                    if plan.new or plan.changed:
-                        bump_version(connection)
-                        # WebSub: announced from the outbox, queued with what changed.
-                        queue_feed_pings(connection, outcome)
-                record_poll(connection, outcome, counts)
-                record_attempt(connection, outcome, counts)
-                return counts
-        except IntegrityError as error:
-            raise StoreError(
-                f"the poll of source {outcome.source_id!r} was not written, the store is"
-                f" unchanged: {error.orig}"
-            ) from error
+        (result,) = self.apply_polls([outcome])
+        if isinstance(result, StoreError):
+            raise result
+        return result
+
+
+def _claim_stories(
+    connection: Connection,
+    outcomes: Sequence[PollOutcome],
+    candidates: Sequence[Sequence[Candidate]],
+) -> list[int]:
+    """Two workers writing copies of one story at once must not both see "no entry yet"
+    and create two. On SQLite every writing transaction holds the one write lock. On
+    PostgreSQL writers of new reports claim what copies of a story share, their band keys
+    and canonical links, in one sorted insert (so two writers cannot deadlock): a writer
+    waits only for those that could find each other's entries. Staff actions and retention
+    still take INGEST_LOCK alone; writers share it. The claimed keys, to release."""
+    if connection.dialect.name != "postgresql":
+        return []
+    links = {r.canonical_link for o in outcomes if o.plan for r in o.plan.new if r.canonical_link}
+    keys = sorted(
+        {key for found in candidates for c in found for key in c.fingerprint.band_keys}
+        | {_link_key(link) for link in links}
+    )
+    if not keys:
+        return []
+    share(connection, INGEST_LOCK)
+    claim = postgresql.insert(ingest_claims).on_conflict_do_nothing()
+    for chunk in chunks(keys):
+        connection.execute(claim, [{"key": key} for key in chunk])
+    return keys
+
+
+def _release(connection: Connection, keys: Sequence[int]) -> None:
+    for chunk in chunks(list(keys)):
+        connection.execute(delete(ingest_claims).where(ingest_claims.c.key.in_(chunk)))
+
+
+def _link_key(link: str) -> int:
+    """A canonical link as a claim key: 62 bits of its hash, above every band key."""
+    digest = int.from_bytes(hashlib.blake2b(link.encode(), digest_size=8).digest(), "big")
+    return (1 << 62) | (digest & ((1 << 62) - 1))
+
+
+def _write_poll(
+    connection: Connection, outcome: PollOutcome, candidates: Sequence[Candidate]
+) -> WriteCounts:
+    """One poll: the source's health, lease and history, its new and changed reports, its
+    pings."""
+    record_health(connection, outcome)
+    plan = outcome.plan
+    if plan is None:  # a 304, an unchanged body, a failure: health and history are all
+        record_attempt(connection, outcome, WriteCounts())
+        return WriteCounts()
+    categories = connection.execute(
+        select(sources.c.categories).where(sources.c.id == outcome.source_id)
+    ).scalar_one()
+    counts = _write_plan(connection, plan, outcome.attempted_at, json.loads(categories), candidates)
+    if plan.new or plan.changed:
+        # WebSub: announced from the outbox, queued with what changed.
+        queue_feed_pings(connection, outcome)
+    record_attempt(connection, outcome, counts)
+    return counts
 
 
 def _write_plan(
@@ -122,11 +200,24 @@ def _write_plan(
         )
     changed_entry_ids = _update_reports(connection, plan.source_id, plan.changed)
     changed_in_sight = refresh_entries(connection, merged_entry_ids | changed_entry_ids, noticed)
-    # The index holds every report's text, shown or not: a merged report changes it too.
-    absorbed_ids = {entry_id for absorbed in joined.values() for entry_id in absorbed}
-    reindex_entries(
-        connection, set(created_ids) | merged_entry_ids | changed_entry_ids | absorbed_ids
+    # New entries come with their documents; the index holds every report's text, shown
+    # or not, so the entries a report joined, or absorbed, are documented again.
+    created_documents = (
+        [document for document, match in zip(plan.documents, matches, strict=True) if not match]
+        if plan.documents
+        else report_documents(creating)
     )
+    index_entries(
+        connection,
+        [
+            (entry_id, report.published, document)
+            for entry_id, report, document in zip(
+                created_ids, creating, created_documents, strict=True
+            )
+        ],
+    )
+    absorbed_ids = {entry_id for absorbed in joined.values() for entry_id in absorbed}
+    reindex_entries(connection, merged_entry_ids | changed_entry_ids | absorbed_ids)
     return WriteCounts(
         new=len(created_ids),
         updated=len(changed_in_sight & changed_entry_ids),
@@ -141,6 +232,11 @@ def _candidates(plan: WritePlan) -> list[Candidate]:
         raise ValueError(
             f"the plan of {plan.source_id!r} brings {len(plan.fingerprints)} fingerprints for"
             f" {len(plan.new)} new reports: fingerprint them with aggregator.dedupe first"
+        )
+    if plan.documents and len(plan.documents) != len(plan.new):
+        raise ValueError(
+            f"the plan of {plan.source_id!r} brings {len(plan.documents)} search documents"
+            f" for {len(plan.new)} new reports"
         )
     return [
         candidate_from_report(report, Fingerprint.from_bytes(stored))
