@@ -137,6 +137,22 @@ def test_an_alert_files_under_the_category_its_area_maps_to(
     assert set(by_title(store, EntryQuery(category="alerts"))) == {KAOHSIUNG_ALERT, HUALIEN_ALERT}
 
 
+def test_an_alert_keeps_its_areas_category_when_staff_merge_another_story_into_it(
+    config: Config, store: Store
+) -> None:
+    alert = by_title(store, EntryQuery(category="kaohsiung"))[KAOHSIUNG_ALERT]
+    other = next(
+        entry for entry in store.entries(EntryQuery(limit=100)).entries
+        if entry.title not in (KAOHSIUNG_ALERT, HUALIEN_ALERT)
+    )
+
+    store.force_merge(alert.id, other.id, "王小明", NOW)
+
+    # The entry's categories are recomputed from its reports: the alert's area is one.
+    filed = store.entries(EntryQuery(category="kaohsiung")).entries
+    assert alert.id in {entry.id for entry in filed}
+
+
 def test_an_expired_alert_leaves_the_river_but_stays_stored(
     config: Config, store: Store
 ) -> None:

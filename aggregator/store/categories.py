@@ -1,4 +1,5 @@
-"""Which categories each entry is filed under: the union of its reports' sources' categories."""
+"""Which categories each entry is filed under: the union of its reports' sources' categories
+and of those its reports add (an alert's areas)."""
 
 from __future__ import annotations
 
@@ -66,10 +67,16 @@ def add_entry_categories(
 
 
 def rewrite_entry_categories(connection: Connection, entry_ids: Sequence[int]) -> None:
-    """Recompute the categories of entries from their reports' sources."""
+    """Recompute the categories of entries from their reports' sources and their reports'
+    own (an alert's areas)."""
     for chunk in chunks(list(entry_ids)):
         rows = connection.execute(
-            select(entries.c.id, entries.c.published, sources.c.categories)
+            select(
+                entries.c.id,
+                entries.c.published,
+                sources.c.categories,
+                reports.c.categories.label("added"),
+            )
             .join(reports, reports.c.entry_id == entries.c.id)
             .join(sources, sources.c.id == reports.c.source_id)
             .where(entries.c.id.in_(chunk))
@@ -78,7 +85,7 @@ def rewrite_entry_categories(connection: Connection, entry_ids: Sequence[int]) -
         wanted = {
             (category, row.published, row.id)
             for row in rows
-            for category in json.loads(row.categories)
+            for category in (*json.loads(row.categories), *json.loads(row.added or "[]"))
         }
         if wanted:
             connection.execute(

@@ -141,6 +141,9 @@ reports = Table(
     # in the site's zone, shown as a date.
     Column("published_has_time", Boolean, nullable=False, server_default=true()),
     Column("attachments", Text),  # JSON list of URLs (follow: true), None when there are none
+    # JSON list of the categories it files its entry under beyond its source's (an alert's
+    # areas), None when there are none: a join or split recomputes the entry's from them.
+    Column("categories", Text),
     Column("merge_rule", String(40), nullable=False),  # why it joined its entry
     Column("merge_score", Float),
     # the near-duplicate fingerprint (aggregator.dedupe.Fingerprint.to_bytes); None before 0005

@@ -378,6 +378,7 @@ def _report_values(report: Report) -> dict[str, Any]:
         "severity": report.severity,
         "expires": report.expires,
         "attachments": json.dumps(report.attachments) if report.attachments else None,
+        "categories": json.dumps(report.categories) if report.categories else None,
     }
 
 
