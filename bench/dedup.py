@@ -56,6 +56,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -74,7 +75,7 @@ from aggregator.models import Config, PollOutcome, WriteCounts
 from aggregator.parse.feed import parse_feed
 from aggregator.parse.raw import ParseError
 from aggregator.schedule.poll import FETCH_THREADS, PRODUCTION_STAGES, Poller, Stages
-from aggregator.store import Store, make_engine, open_store
+from aggregator.store import Store, StoreError, make_engine, open_store
 from aggregator.store.migrate import upgrade
 from aggregator.store.schema import entries as entries_table
 from aggregator.store.schema import reports as reports_table
@@ -344,9 +345,17 @@ class FeedFarm:
 
 
 class TimedStore(Store):
-    """The store, counting how long the poller's writer thread spends in `apply_poll`."""
+    """The store, counting how long the poller's writer thread spends writing polls (in
+    batches, `apply_polls`; one by one, `apply_poll`, when a batch fails)."""
 
     writing_seconds = 0.0
+
+    def apply_polls(self, outcomes: Sequence[PollOutcome]) -> list[WriteCounts | StoreError]:
+        started = time.perf_counter()
+        try:
+            return super().apply_polls(outcomes)
+        finally:
+            self.writing_seconds += time.perf_counter() - started
 
     def apply_poll(self, outcome: PollOutcome) -> WriteCounts:
         started = time.perf_counter()
@@ -359,7 +368,7 @@ class TimedStore(Store):
 @dataclass(frozen=True, slots=True)
 class PipelineRun:
     seconds: list[float]  # per pass, wall clock
-    writing: float  # of which the writer thread spent in apply_poll, over the timed passes
+    writing: float  # of which the writer thread spent writing polls, over the timed passes
     warm_up: float
     entries: int  # rows of `entries` at the end
     reports: int  # rows of `reports` at the end
