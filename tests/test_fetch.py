@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import quote
 
 import pytest
 
 from aggregator import __version__
-from aggregator.fetch.fetcher import Fetcher
+from aggregator.fetch import fetcher as fetcher_module
+from aggregator.fetch.fetcher import REFERENCE_NAME, Fetcher
 from aggregator.fetch.netpolicy import AddressPolicy, allowed_addresses, machine_of, non_public_kind
 from aggregator.models import FetchResult, Validators
 from tests.feedserver import FeedServer, Reply, RequestInfo
@@ -480,21 +480,50 @@ def test_a_closed_port_is_reported_as_refusing_connections(fetcher: Fetcher) -> 
     assert result.error == f"127.0.0.1 port {port} refused the connection: is the server down?"
 
 
-def test_a_host_name_that_does_not_exist_is_reported(fetcher: Fetcher) -> None:
+ONLINE_ADDRESS = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80))]
+
+
+def resolver(answers: Callable[[str], bool], failure: int) -> Callable[..., object]:
+    """A stand-in for getaddrinfo: an address for the names `answers` accepts, else the
+    gaierror `failure`, as a machine's resolver gives it."""
+
+    def getaddrinfo(host: str, *args: object, **kwargs: object) -> object:
+        if answers(host):
+            return ONLINE_ADDRESS
+        raise socket.gaierror(failure, "lookup failed")
+
+    return getaddrinfo
+
+
+@pytest.fixture
+def fresh_resolver_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget what an earlier test learnt of the resolver (it is kept for a minute)."""
+    monkeypatch.setattr(fetcher_module, "_reference_checked", None)
+
+
+@pytest.mark.usefixtures("fresh_resolver_check")
+def test_a_host_name_that_does_not_exist_is_reported(
+    fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A resolver that finds other names, and not this one.
+    answers_others = resolver(lambda host: host == REFERENCE_NAME, socket.EAI_NONAME)
+    monkeypatch.setattr(socket, "getaddrinfo", answers_others)
+
     result = fetch(fetcher, "http://feeds.invalid/rss.xml")  # RFC 2606: never resolves
 
     assert result.error == "the host name feeds.invalid does not exist: check the URL"
 
 
-def offline_lookup(*args: object, **kwargs: object) -> NoReturn:
-    """What getaddrinfo answers for any name on a machine without network or DNS server."""
-    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-
-
+@pytest.mark.usefixtures("fresh_resolver_check")
+@pytest.mark.parametrize(
+    "failure",
+    [socket.EAI_AGAIN, socket.EAI_NONAME],
+    ids=["resolver unreachable", "resolver says no name exists"],
+)
 def test_a_machine_without_network_is_not_blamed_on_the_url(
-    fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+    fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch, failure: int
 ) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", offline_lookup)
+    monkeypatch.setattr(socket, "getaddrinfo", resolver(lambda host: False, failure))
 
     result = fetch(fetcher, "https://www.kcg.gov.tw/rss.xml")
 

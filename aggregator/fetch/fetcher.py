@@ -403,6 +403,29 @@ def _describe_size(size: int) -> str:
 _NO_SUCH_NAME = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
+# A name that exists wherever there is a working resolver (RFC 2606 reserves it): when it
+# does not resolve either, "no such name" says nothing about the URL. Asked at most once a
+# minute per process, and only after a lookup has failed.
+REFERENCE_NAME = "example.com"
+_REFERENCE_CHECK_SECONDS = 60.0
+_reference_checked: tuple[float, bool] | None = None
+
+
+def _resolver_answers() -> bool:
+    """Whether this machine's resolver finds a name that surely exists (RFC 2606's), to tell
+    a sinkholed or cut-off resolver, which says "no such name" to everything, from a real
+    "no such name"."""
+    global _reference_checked
+    now = time.monotonic()
+    if _reference_checked is not None and now - _reference_checked[0] < _REFERENCE_CHECK_SECONDS:
+        return _reference_checked[1]
+    try:
+        socket.getaddrinfo(REFERENCE_NAME, 80, type=socket.SOCK_STREAM)
+        answers = True
+    except OSError:
+        answers = False
+    _reference_checked = (now, answers)
+    return answers
 
 
 def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
@@ -415,10 +438,11 @@ def _explain(error: BaseException, target: _Target, deadline: Deadline) -> str:
             "private networks"
         )
     if isinstance(error, socket.gaierror):
-        # "No such name" is the URL's fault; anything else (EAI_AGAIN above all) is what a
-        # machine without network or DNS server gets for every name, and nobody should go
-        # hunting for a typo in a URL that is right.
-        if error.errno in _NO_SUCH_NAME:
+        # "No such name" is the URL's fault when the resolver finds other names; anything
+        # else (EAI_AGAIN above all, or "no such name" for every name) is what a machine
+        # without network or DNS server gets, and nobody should go hunting for a typo in a
+        # URL that is right.
+        if error.errno in _NO_SUCH_NAME and _resolver_answers():
             return f"the host name {target.host} does not exist: check the URL"
         return (
             f"the host name {target.host} could not be looked up: this machine may have no"
