@@ -26,6 +26,7 @@ ENTRY_FIELDS = {
     "title",
     "link",
     "published",
+    "published_has_time",
     "updated",
     "summary",
     "content",
@@ -76,6 +77,7 @@ def test_a_merged_entry_lists_every_report_the_shown_one_first(client: FlaskClie
         "title": MERGED_TITLE,
         "link": MERGED_LINK,
         "published": rfc3339(NOW),
+        "published_has_time": True,
     }
 
 

@@ -86,6 +86,9 @@ def test_feeds_keep_a_full_timestamp(client: FlaskClient, dated: dict[str, Store
     body = client.get("/api/entries?source=kcg&limit=200").get_json()
     (day,) = [entry for entry in body["entries"] if entry["title"] == DAY_TITLE]
     assert day["published"] == "2025-03-15T16:00:00Z"
+    # An API client can tell the day's midnight from a time the source gave.
+    assert day["published_has_time"] is False
+    assert day["sources"][0]["published_has_time"] is False
 
 
 def test_a_timed_date_keeps_its_time_and_zone_label() -> None:

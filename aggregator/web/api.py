@@ -80,6 +80,8 @@ def entry_json(entry: StoredEntry) -> dict[str, Any]:
         "title": entry.title,
         "link": web_link(entry.link),
         "published": rfc3339(entry.published),
+        # False: the source gave a day without a time; `published` is its midnight.
+        "published_has_time": entry.published_has_time,
         "updated": rfc3339(entry.updated),
         # Sanitised by the parser already; again here because API clients insert it as HTML.
         "summary": sanitize_html(entry.summary),
@@ -91,6 +93,7 @@ def entry_json(entry: StoredEntry) -> dict[str, Any]:
                 "title": report.title,
                 "link": web_link(report.link),
                 "published": rfc3339(report.published),
+                "published_has_time": report.published_has_time,
             }
             for report in entry.reports
         ],
