@@ -1,4 +1,4 @@
-"""The command line as a script sees it: exit statuses and messages (CONTRACT.md)."""
+"""The command line as a script sees it: exit statuses and messages (README's commands)."""
 
 from __future__ import annotations
 
