@@ -362,6 +362,20 @@ class FeedPings:
     by_category: Mapping[str, tuple[OutboundPost, ...]]
 
 
+
+@dataclass(frozen=True, slots=True)
+class PollAttempt:
+    """One poll of a source, as its page lists it."""
+
+    attempted_at: datetime
+    status: PollStatus
+    new_reports: int  # reports this poll brought (new stories and copies of known ones)
+    updated_reports: int
+    http_status: int | None
+    elapsed_ms: int
+    error: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
     """The result of one poll of one source, written by the store in one transaction."""

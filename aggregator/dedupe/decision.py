@@ -222,11 +222,10 @@ def matching_entries(
         if decisions:
             found.append((entry_id, max(decisions, key=lambda decision: decision.score)))
     found.sort(key=lambda match: -match[1].score)
-    joined = [report for entry_id, _ in found for report in by_id[entry_id]]
+    matched = {entry_id for entry_id, _ in found}
+    joined = [report for entry_id in matched for report in by_id[entry_id]]
     for entry_id, reports in by_id.items():
-        if any(entry_id == matched for matched, _ in found) or any(
-            report.source_id == new.source_id for report in reports
-        ):
+        if entry_id in matched or any(report.source_id == new.source_id for report in reports):
             continue
         bridges = [
             decision

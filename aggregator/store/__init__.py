@@ -27,6 +27,7 @@ from aggregator.models import (
     EntryPage,
     EntryQuery,
     KnownReport,
+    PollAttempt,
     PollOutcome,
     Source,
     SourceHealth,
@@ -38,7 +39,6 @@ from aggregator.models import (
 )
 from aggregator.search.query import SearchQuery
 from aggregator.store import attempts, merge, migrate, read, retention, sources, staff
-from aggregator.store.attempts import PollAttempt
 from aggregator.store.engine import Database, make_engine
 from aggregator.store.errors import StoreError, StoreUnavailable
 from aggregator.store.read import decode_cursor, encode_cursor
@@ -49,7 +49,6 @@ from aggregator.store.write import PollWriter
 
 __all__ = [
     "PER_HOST_LEASES",
-    "PollAttempt",
     "Store",
     "StoreError",
     "StoreUnavailable",

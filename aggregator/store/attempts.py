@@ -9,35 +9,22 @@ rows a source. `poll_now` asks the running workers to poll a source on their nex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from aggregator.models import PollOutcome, PollStatus, StaffAction, WriteCounts
+from aggregator.models import PollAttempt, PollOutcome, StaffAction, WriteCounts
 from aggregator.store.engine import Database
 from aggregator.store.errors import StoreError
 from aggregator.store.merge import log_action
 from aggregator.store.schema import poll_attempts, sources
-from aggregator.text.chars import strip_control_chars
+from aggregator.store.sources import stored_error
 
 KEPT_PER_SOURCE = 20
-MAX_ERROR = 2_000  # characters, as the source's last_error
 
 POLL_NOW = "poll-now"  # the audit log's name for a staff "poll now"
 
 
-@dataclass(frozen=True, slots=True)
-class PollAttempt:
-    """One poll of a source, as its page lists it."""
-
-    attempted_at: datetime
-    status: PollStatus
-    new_reports: int  # reports this poll brought (new stories and copies of known ones)
-    updated_reports: int
-    http_status: int | None
-    elapsed_ms: int
-    error: str | None
 
 
 # Built once: a poll writes its row and prunes in two statements compiled once per process.
@@ -57,7 +44,6 @@ _PRUNE = delete(poll_attempts).where(
 def record_attempt(connection: Connection, outcome: PollOutcome, counts: WriteCounts) -> None:
     """Add one poll to its source's history and drop what falls beyond the last
     KEPT_PER_SOURCE, in the caller's (the poll's) transaction."""
-    error = outcome.error or "the poll failed for an unknown reason"
     connection.execute(
         _INSERT,
         {
@@ -68,7 +54,7 @@ def record_attempt(connection: Connection, outcome: PollOutcome, counts: WriteCo
             "updated_reports": counts.updated,
             "http_status": outcome.http_status,
             "elapsed_ms": outcome.elapsed_ms,
-            "error": strip_control_chars(error)[:MAX_ERROR] if outcome.status == "failed" else None,
+            "error": stored_error(outcome),
         },
     )
     connection.execute(_PRUNE, {"b_source_id": outcome.source_id})

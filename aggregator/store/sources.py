@@ -131,6 +131,17 @@ def source_health(db: Database) -> list[SourceHealth]:
         return [_source_health(row) for row in rows]
 
 
+def stored_error(outcome: PollOutcome) -> str | None:
+    """A failed poll's reason as the store keeps it (the source's last error, its history).
+    Written by many hands (fetch, parse, the poller's guard) and often quoting what a server
+    sent: no message may make PostgreSQL refuse the poll (NUL) or be unbounded."""
+    if outcome.status != "failed":
+        return None
+    return strip_control_chars(outcome.error or "the poll failed for an unknown reason")[
+        :MAX_ERROR
+    ]
+
+
 def record_health(connection: Connection, outcome: PollOutcome) -> None:
     """Write how a poll went, when the source is next due, and release its lease; a
     source the store does not hold is a StoreError."""
@@ -143,10 +154,7 @@ def record_health(connection: Connection, outcome: PollOutcome) -> None:
     }
     if outcome.status == "failed":
         values["failures"] = sources.c.failures + 1
-        # Written by many hands (fetch, parse, the poller's guard) and often quoting what a
-        # server sent: no message may make PostgreSQL refuse the poll (NUL) or be unbounded.
-        error = outcome.error or "the poll failed for an unknown reason"
-        values["last_error"] = strip_control_chars(error)[:MAX_ERROR]
+        values["last_error"] = stored_error(outcome)
     else:
         values |= {"last_success": outcome.attempted_at, "failures": 0, "last_error": None}
     # Only what this response told us replaces what an earlier one did.

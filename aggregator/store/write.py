@@ -146,17 +146,17 @@ def _write_poll(
     """One poll: the source's health, lease and history, its new and changed reports, its
     pings."""
     record_health(connection, outcome)
-    plan = outcome.plan
-    if plan is None:  # a 304, an unchanged body, a failure: health and history are all
-        record_attempt(connection, outcome, WriteCounts())
-        return WriteCounts()
-    categories = connection.execute(
-        select(sources.c.categories).where(sources.c.id == outcome.source_id)
-    ).scalar_one()
-    counts = _write_plan(connection, plan, outcome.attempted_at, json.loads(categories), candidates)
-    if plan.new or plan.changed:
-        # WebSub: announced from the outbox, queued with what changed.
-        queue_feed_pings(connection, outcome)
+    counts, plan = WriteCounts(), outcome.plan
+    if plan is not None:  # None: a 304, an unchanged body, a failure
+        categories = connection.execute(
+            select(sources.c.categories).where(sources.c.id == outcome.source_id)
+        ).scalar_one()
+        counts = _write_plan(
+            connection, plan, outcome.attempted_at, json.loads(categories), candidates
+        )
+        if plan.new or plan.changed:
+            # WebSub: announced from the outbox, queued with what changed.
+            queue_feed_pings(connection, outcome)
     record_attempt(connection, outcome, counts)
     return counts
 

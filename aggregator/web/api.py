@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
-from aggregator.models import SourceHealth, StoredEntry
+from aggregator.models import PollAttempt, SourceHealth, StoredEntry
 from aggregator.parse.sanitize import sanitize_html, web_link
-from aggregator.store import PollAttempt
 from aggregator.web import params
 from aggregator.web.activity import NO_ACTIVITY, activity_views, silence_json
 from aggregator.web.responsecache import store_cached
